@@ -1,0 +1,182 @@
+"""A parsed tree → the page's text blocks, in reading order.
+
+A block is the text between two block-level boundaries (the start or end of a ``p``,
+``div``, ``li``, ``td``, heading, ``section`` … or a run of two ``br``). One iterative
+walk over the tree (``lxml.etree.iterwalk``: no recursion, so any depth is safe) keeps a
+stack of what each open element contributes: its tag bits and class/id group bits, OR-ed
+down from its ancestors, so a block knows in O(1) whether it sits inside a ``nav`` or
+an element whose class says ``comment``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .limits import MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_PATH_ANCESTORS
+from .parse import Document
+from .vocab import class_groups
+
+#: Bump when block segmentation or any Block field changes meaning.
+BLOCKS_VERSION = 1
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body button caption center dd details dialog dir div dl dt "
+    "fieldset figcaption figure footer form frameset h1 h2 h3 h4 h5 h6 header hgroup hr html legend "
+    "li main menu nav noframes ol option p pre section summary table tbody td tfoot th thead tr ul "
+    "text".split()
+)
+
+#: Ancestor tags recorded as bits of ``Block.tag_mask`` (bit i = TAG_BITS[i]).
+TAG_BITS = (
+    "a", "article", "main", "nav", "header", "footer", "aside", "form", "ul", "ol", "li", "table",
+    "figure", "figcaption", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "code",
+    "button", "label", "dl", "section", "address", "time", "strong", "em", "hidden",
+)
+_TAG_BIT = {tag: 1 << i for i, tag in enumerate(TAG_BITS)}
+_LINK_BIT = _TAG_BIT["a"]
+_HIDDEN_BIT = _TAG_BIT["hidden"]
+_B_FALLBACK = {"b": _TAG_BIT["strong"], "i": _TAG_BIT["em"]}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_CLASS_MEMO: dict[str, int] = {}
+_CLASS_MEMO_MAX = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One text block of a page.
+
+    ``tag_mask`` has bit i set when the block sits inside a ``TAG_BITS[i]`` element;
+    ``class_mask`` has bit i set when the block's own element has a class/id of group i
+    (see ``data/classid.json``), ``ancestor_class_mask`` when any ancestor does.
+    ``proba`` and ``label`` are set by prediction: P(content) and the decision.
+    """
+
+    index: int
+    text: str
+    tag: str
+    path: str
+    depth: int
+    link_chars: int
+    n_links: int
+    tag_mask: int
+    class_mask: int
+    ancestor_class_mask: int
+    proba: float | None = None
+    label: bool | None = None
+
+
+@dataclass(slots=True)
+class _Frame:
+    tag: str
+    label: str
+    tag_mask: int
+    own_class_mask: int
+    class_mask: int
+    is_block: bool
+
+
+def class_mask(value: str) -> int:
+    """Bit mask of the class/id groups that occur in ``value`` (a class plus id string)."""
+    mask = _CLASS_MEMO.get(value)
+    if mask is None:
+        _, pattern = class_groups()
+        mask = 0
+        for match in pattern.finditer(value.lower()):
+            mask |= 1 << int(match.lastgroup[1:])
+        if len(_CLASS_MEMO) >= _CLASS_MEMO_MAX:
+            _CLASS_MEMO.clear()
+        _CLASS_MEMO[value] = mask
+    return mask
+
+
+def _frame_for(element: etree._Element, parent: _Frame) -> _Frame:
+    tag = element.tag.lower() if isinstance(element.tag, str) else ""
+    bits = _TAG_BIT.get(tag) or _B_FALLBACK.get(tag, 0)
+    get = element.get
+    classes = get("class") or ""
+    ident = get("id") or ""
+    own = class_mask(f"{classes} {ident}") if (classes or ident) else 0
+    if get("hidden") is not None or get("aria-hidden") == "true" or _HIDDEN_STYLE.search(get("style") or ""):
+        bits |= _HIDDEN_BIT
+    label = tag
+    if ident:
+        label += "#" + ident.split()[0][:30]
+    if classes:
+        label += "." + ".".join(c[:30] for c in classes.split()[:3])
+    return _Frame(tag=tag, label=label, tag_mask=parent.tag_mask | bits, own_class_mask=own,
+                  class_mask=parent.class_mask | own, is_block=tag in BLOCK_TAGS)
+
+
+class _Builder:
+    """Collects text pieces until a boundary, then emits a Block."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.pieces: list[str] = []
+        self.link_chars = 0
+        self.n_links = 0
+        self.br_run = 0
+
+    def add(self, text: str | None, frame: _Frame) -> None:
+        if not text:
+            return
+        self.pieces.append(text)
+        if frame.tag_mask & _LINK_BIT:
+            self.link_chars += len(text.strip())
+        if not text.isspace():
+            self.br_run = 0
+
+    def flush(self, stack: list[_Frame]) -> None:
+        if self.pieces:
+            text = " ".join("".join(self.pieces).split())[:MAX_BLOCK_CHARS]
+            if text:
+                container = next((f for f in reversed(stack) if f.is_block), stack[-1])
+                self.blocks.append(Block(
+                    index=len(self.blocks), text=text, tag=container.tag,
+                    path=">".join(f.label for f in stack[1:][-MAX_PATH_ANCESTORS:]),
+                    depth=len(stack) - 1, link_chars=min(self.link_chars, len(text)), n_links=self.n_links,
+                    tag_mask=stack[-1].tag_mask, class_mask=container.own_class_mask,
+                    ancestor_class_mask=stack[-1].class_mask,
+                ))
+        self.pieces = []
+        self.link_chars = 0
+        self.n_links = 0
+        self.br_run = 0
+
+
+def split_blocks(document: Document) -> list[Block]:
+    """The document's non-empty text blocks in reading order (at most ``MAX_BLOCKS``)."""
+    root = document.root
+    top = _Frame(tag="", label="", tag_mask=0, own_class_mask=0, class_mask=0, is_block=True)
+    stack: list[_Frame] = [top]
+    out = _Builder()
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            frame = _frame_for(element, stack[-1])
+            if frame.is_block:
+                out.flush(stack)
+            elif frame.tag == "br":
+                out.br_run += 1
+                if out.br_run >= 2:
+                    out.flush(stack)
+                    out.br_run = 0
+                out.pieces.append(" ")
+            elif frame.tag == "a":
+                out.n_links += 1
+            stack.append(frame)
+            out.add(element.text, frame)
+        else:
+            frame = stack.pop()
+            if frame.is_block:
+                stack.append(frame)
+                out.flush(stack)
+                stack.pop()
+            if element is not root:
+                out.add(element.tail, stack[-1])
+        if len(out.blocks) >= MAX_BLOCKS:
+            break
+    out.flush(stack)
+    return out.blocks[:MAX_BLOCKS]

@@ -1,0 +1,221 @@
+"""One page's blocks → a float32 feature matrix with named, versioned columns.
+
+Work is per page: a few C-level string calls per block (split, findall, set
+intersection), keyword matching in one pass over the page's joined text, then numpy for
+ratios, position and neighbour context. Column names are in ``FEATURE_NAMES``; any
+change to them or to their meaning bumps ``FEATURE_VERSION``, which model files record.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from .blocks import TAG_BITS, Block
+from .vocab import class_groups, stopwords, text_keywords
+
+FEATURE_VERSION = 1
+
+_WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯЁ]")
+_LETTER = re.compile(r"[^\W\d_]")
+_PUNCT = re.compile(r"[.,;:!?。，、；：！？]")
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$|[\"'”’)])")
+_TITLE_WORD = re.compile(r"\b[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё]")
+_SEPARATOR = re.compile(r"[|»«·•›‹/>]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_DATE = re.compile(r"\b(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2}|(?:19|20)\d{2})\b")
+_TERMINAL = frozenset('.!?"”’:)。！？')
+
+_CONTAINER_TAGS = (
+    ("p",), ("div",), ("li",), ("td", "th"), ("h1",), ("h2", "h3"), ("h4", "h5", "h6"),
+    ("pre",), ("blockquote",), ("dd", "dt"), ("section", "article", "main"), ("header", "footer", "nav", "aside"),
+    ("button", "option", "form", "fieldset", "legend", "label"), ("figcaption", "caption", "figure"),
+)
+_CONTAINER_INDEX = {tag: i for i, group in enumerate(_CONTAINER_TAGS) for tag in group}
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+
+_LOCAL = (
+    "log_chars", "log_words", "mean_word_len", "log_sentences", "link_density", "log_links",
+    "stopword_ratio", "punct_ratio", "digit_ratio", "upper_ratio", "titlecase_ratio",
+    "separator_ratio", "cjk_ratio", "date_hits", "ends_with_terminal", "text_density",
+    "depth", "is_heading",
+)
+_CONTEXT_KEYS = ("log_words", "link_density", "stopword_ratio", "text_density", "is_heading", "ends_with_terminal")
+_OFFSETS = (-2, -1, 1, 2)
+
+
+def _names() -> tuple[str, ...]:
+    keyword_names, _ = text_keywords()
+    class_names, _ = class_groups()
+    names = list(_LOCAL)
+    names += [f"kw_{k}" for k in keyword_names]
+    names += [f"tag_is_{'_'.join(group)}" for group in _CONTAINER_TAGS]
+    names += [f"in_{t}" for t in TAG_BITS]
+    names += [f"class_{c}" for c in class_names]
+    names += [f"anc_class_{c}" for c in class_names]
+    names += [
+        "rel_index", "rel_char_pos", "text_share", "log_page_blocks", "log_page_chars", "page_link_density",
+        "title_overlap", "title_coverage", "rel_depth", "log_path_count", "log_text_repeats",
+        "same_path_prev", "same_path_next", "dist_to_longest", "win5_log_words", "win5_link_density",
+        "win5_stopword_ratio", "page_stopword_ratio",
+    ]
+    names += [f"{key}@{off:+d}" for off in _OFFSETS for key in _CONTEXT_KEYS]
+    return tuple(names)
+
+
+FEATURE_NAMES: tuple[str, ...] = _names()
+
+
+def page_language(token_sets: Sequence[set[str]]) -> str | None:
+    """The stop-word language that covers most distinct tokens of the page, if any does."""
+    vocabulary: set[str] = set().union(*token_sets) if token_sets else set()
+    best, best_hits = None, 2
+    for language, words in stopwords().items():
+        hits = len(vocabulary & words)
+        if hits > best_hits:
+            best, best_hits = language, hits
+    return best
+
+
+def block_features(blocks: Sequence[Block], title: str = "") -> np.ndarray:
+    """Feature matrix of shape ``(len(blocks), len(FEATURE_NAMES))``, dtype float32."""
+    n = len(blocks)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    texts = [b.text for b in blocks]
+    tokens = [_WORD.findall(t.lower()) for t in texts]
+    token_sets = [set(t) for t in tokens]
+    language = page_language(token_sets)
+    stop = stopwords().get(language, frozenset()) if language else frozenset()
+
+    chars = np.fromiter(map(len, texts), np.float64, n)
+    words = np.fromiter(map(len, tokens), np.float64, n)
+    letters = _count(_LETTER, texts)
+    stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
+    word_chars = np.fromiter((sum(map(len, t)) for t in tokens), np.float64, n)
+    link_chars = np.fromiter((b.link_chars for b in blocks), np.float64, n)
+    links = np.fromiter((b.n_links for b in blocks), np.float64, n)
+    depth = np.fromiter((b.depth for b in blocks), np.float64, n)
+    sentences = _count(_SENTENCE_END, texts)
+    is_heading = np.fromiter((b.tag in _HEADINGS for b in blocks), np.float64, n)
+    terminal = np.fromiter((t[-1] in _TERMINAL for t in texts), np.float64, n)
+    safe_chars = np.maximum(chars, 1.0)
+    safe_words = np.maximum(words, 1.0)
+    safe_letters = np.maximum(letters, 1.0)
+    link_density = link_chars / safe_chars
+    stop_ratio = stops / safe_words
+    lines = np.maximum(np.ceil(chars / 80.0), 1.0)
+    text_density = words / lines
+
+    local = {
+        "log_chars": np.log1p(chars),
+        "log_words": np.log1p(words),
+        "mean_word_len": word_chars / safe_words,
+        "log_sentences": np.log1p(sentences),
+        "link_density": link_density,
+        "log_links": np.log1p(links),
+        "stopword_ratio": stop_ratio,
+        "punct_ratio": _count(_PUNCT, texts) / safe_chars,
+        "digit_ratio": _count(_DIGIT, texts) / safe_chars,
+        "upper_ratio": _count(_UPPER, texts) / safe_letters,
+        "titlecase_ratio": _count(_TITLE_WORD, texts) / safe_words,
+        "separator_ratio": _count(_SEPARATOR, texts) / safe_words,
+        "cjk_ratio": _count(_CJK, texts) / safe_chars,
+        "date_hits": np.minimum(_count(_DATE, texts), 5.0),
+        "ends_with_terminal": terminal,
+        "text_density": text_density,
+        "depth": depth,
+        "is_heading": is_heading,
+    }
+    columns = [local[name] for name in _LOCAL]
+    columns += list(_keyword_hits(texts))
+    container = np.fromiter((_CONTAINER_INDEX.get(b.tag, -1) for b in blocks), np.int64, n)
+    columns += [(container == i).astype(np.float64) for i in range(len(_CONTAINER_TAGS))]
+    columns += _bits((b.tag_mask for b in blocks), n, len(TAG_BITS))
+    n_classes = len(class_groups()[0])
+    columns += _bits((b.class_mask for b in blocks), n, n_classes)
+    columns += _bits((b.ancestor_class_mask for b in blocks), n, n_classes)
+
+    total_chars = float(chars.sum())
+    title_tokens = set(_WORD.findall(title.lower()))
+    overlap = np.fromiter((len(s & title_tokens) for s in token_sets), np.float64, n)
+    path_counts = Counter(b.path for b in blocks)
+    text_counts = Counter(texts)
+    paths = [b.path for b in blocks]
+    same_prev = np.array([0.0] + [float(paths[i] == paths[i - 1]) for i in range(1, n)])
+    same_next = np.array([float(paths[i] == paths[i + 1]) for i in range(n - 1)] + [0.0])
+    longest = int(np.argmax(chars))
+    index = np.arange(n, dtype=np.float64)
+    columns += [
+        index / max(n - 1, 1),
+        (np.cumsum(chars) - chars) / max(total_chars, 1.0),
+        chars / max(total_chars, 1.0),
+        np.full(n, math.log1p(n)),
+        np.full(n, math.log1p(total_chars)),
+        np.full(n, float(link_chars.sum()) / max(total_chars, 1.0)),
+        overlap / max(len(title_tokens), 1),
+        overlap / np.maximum(np.fromiter(map(len, token_sets), np.float64, n), 1.0),
+        depth / max(float(depth.max()), 1.0),
+        np.log1p(np.fromiter((path_counts[p] for p in paths), np.float64, n)),
+        np.log1p(np.fromiter((text_counts[t] - 1 for t in texts), np.float64, n)),
+        same_prev,
+        same_next,
+        (index - longest) / max(n, 1),
+        _window_mean(local["log_words"], 5),
+        _window_mean(link_density, 5),
+        _window_mean(stop_ratio, 5),
+        np.full(n, float(stops.sum()) / max(float(words.sum()), 1.0)),
+    ]
+    for offset in _OFFSETS:
+        columns += [_shift(local[key], offset) for key in _CONTEXT_KEYS]
+    return np.column_stack(columns).astype(np.float32)
+
+
+def _count(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
+    findall = pattern.findall
+    return np.fromiter((len(findall(t)) for t in texts), np.float64, len(texts))
+
+
+def _keyword_hits(texts: list[str]) -> np.ndarray:
+    """Keyword-group hit counts per block, from one regex pass over the joined page text."""
+    names, pattern = text_keywords()
+    hits = np.zeros((len(names), len(texts)), dtype=np.float64)
+    joined = "\n".join(texts)
+    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    positions, groups = [], []
+    for match in pattern.finditer(joined):
+        positions.append(match.start())
+        groups.append(int(match.lastgroup[1:]))
+    if positions:
+        block_of = np.searchsorted(starts, np.asarray(positions), side="right") - 1
+        np.add.at(hits, (np.asarray(groups), block_of), 1.0)
+    return np.minimum(hits, 5.0)
+
+
+def _bits(masks, n: int, width: int) -> list[np.ndarray]:
+    values = np.fromiter(masks, np.int64, n)
+    return [((values >> i) & 1).astype(np.float64) for i in range(width)]
+
+
+def _shift(values: np.ndarray, offset: int) -> np.ndarray:
+    """values[i + offset], with -1 where that neighbour does not exist."""
+    out = np.full_like(values, -1.0)
+    if offset < 0:
+        out[-offset:] = values[:offset]
+    else:
+        out[:-offset] = values[offset:]
+    return out
+
+
+def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    padded = np.concatenate([[0.0], np.cumsum(values)])
+    n = len(values)
+    lo = np.clip(np.arange(n) - radius, 0, n)
+    hi = np.clip(np.arange(n) + radius + 1, 0, n)
+    return (padded[hi] - padded[lo]) / (hi - lo)

@@ -1,0 +1,29 @@
+"""Caps that bound the work done on one page, each with the reason it exists.
+
+Every stage reads its bound from here, so the worst case of a page is decided in one place.
+"""
+
+from __future__ import annotations
+
+#: Bytes of input decoded and parsed; the rest is dropped. Main content sits far before
+#: 8 MB on real pages, and a 50 MB page must not cost 50 MB of tree per worker.
+MAX_INPUT_BYTES = 8_000_000
+
+#: Bytes scanned for a BOM, a ``<meta charset>`` or an XML declaration. Browsers look at
+#: the first 1024 bytes; a little more catches pages with long preambles.
+CHARSET_SNIFF_BYTES = 4096
+
+#: Bytes given to the statistical charset detector: it is slow and a sample suffices.
+CHARSET_DETECT_BYTES = 65_536
+
+#: Text blocks kept per page. Real pages have a few hundred; the cap bounds the
+#: feature matrix (blocks x features) of a machine-generated page.
+MAX_BLOCKS = 20_000
+
+#: Characters kept per block. Beyond this the block is one wall of text whose
+#: features are already saturated; it bounds regex work per block.
+MAX_BLOCK_CHARS = 100_000
+
+#: Ancestors shown in a block's DOM path string. The walk itself is iterative and
+#: handles any depth; this only bounds the string kept per block.
+MAX_PATH_ANCESTORS = 12

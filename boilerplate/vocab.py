@@ -1,0 +1,53 @@
+"""Vocabularies kept as package data, loaded once and compiled into patterns."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+
+_DATA = resources.files("boilerplate.data")
+
+
+def _token_pattern(word: str) -> str:
+    """A class/id word matches at the start of a token; words of three letters or fewer
+    must be the whole token (``ad`` must not match ``address``)."""
+    escaped = re.escape(word)
+    return rf"(?<![a-z0-9]){escaped}" + (r"(?![a-z0-9])" if len(word) <= 3 else "")
+
+
+@lru_cache(maxsize=1)
+def class_groups() -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """Names of the class/id groups and one pattern whose named groups are ``g0``, ``g1``, …"""
+    groups = json.loads((_DATA / "classid.json").read_text("utf-8"))["groups"]
+    names = tuple(name for name, _ in groups)
+    alternatives = [
+        f"(?P<g{i}>" + "|".join(_token_pattern(w) for w in sorted(words, key=len, reverse=True)) + ")"
+        for i, (_, words) in enumerate(groups)
+    ]
+    return names, re.compile("|".join(alternatives))
+
+
+@lru_cache(maxsize=1)
+def text_keywords() -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """Names of the text keyword groups and one case-insensitive pattern with groups ``g0``, …"""
+    groups = json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"]
+    names = tuple(name for name, _ in groups)
+    alternatives = [
+        f"(?P<g{i}>" + "|".join(rf"\b{re.escape(p)}\b" for p in sorted(phrases, key=len, reverse=True)) + ")"
+        for i, (_, phrases) in enumerate(groups)
+    ]
+    return names, re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> dict[str, frozenset[str]]:
+    """Stop-word sets by ISO 639-1 language code."""
+    folder = _DATA / "stopwords"
+    lists = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".txt"):
+            words = entry.read_text("utf-8").split()
+            lists[entry.name[:-4]] = frozenset(w.lower() for w in words)
+    return lists

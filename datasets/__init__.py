@@ -1,0 +1,1 @@
+"""Dataset registry data and split lists (data only)."""
