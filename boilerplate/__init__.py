@@ -1,1 +1,19 @@
-"""boilerplate."""
+"""boilerplate: separate a web page's main content from its chrome with a trained model.
+
+    >>> import boilerplate
+    >>> boilerplate.extract("<html>…</html>")           # main text
+    >>> boilerplate.predict(html)                        # blocks with proba and label
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .blocks import Block
+from .errors import BoilerplateError, DatasetError, InputError, ModelError
+from .extract import Extractor, extract, load_extractor, predict
+
+__all__ = [
+    "Block", "BoilerplateError", "DatasetError", "Extractor", "InputError", "ModelError",
+    "__version__", "extract", "load_extractor", "predict",
+]

@@ -1,0 +1,102 @@
+"""Evaluation of a model (and optionally peers) on the fixed test split, as a report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .evaluate import DatasetScore, block_scores, format_table, format_types_table, run_system, summarize_scores
+from .extract import default_extractor, load_extractor
+from .metrics import PRF
+from .persist import atomic_write
+
+
+@dataclass
+class Report:
+    """Scores of systems on the test pages of each dataset."""
+
+    target: str
+    results: dict[str, dict[str, DatasetScore]]
+    blocks: dict[str, PRF]
+    projection: dict[str, dict[str, float]]
+    skipped: list[dict[str, str]]
+    speed: dict[str, float] = field(default_factory=dict)
+
+    def markdown(self) -> str:
+        parts = ["Text-level F1 (4-gram shingles; precision and recall averaged over pages):", "",
+                 format_table(self.results), ""]
+        types = format_types_table(self.results)
+        if types:
+            parts += ["WCXB word F1 per page type:", "", types, ""]
+        if self.blocks:
+            parts += ["Block-level scores of the model against projected labels:", "",
+                      "| dataset | precision | recall | F1 |", "|---|---|---|---|"]
+            parts += [f"| {d} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} |" for d, s in sorted(self.blocks.items())]
+            parts.append("")
+        if self.projection:
+            parts += ["Projection ceiling (text F1 of the blocks labelled content against the gold):", "",
+                      "| dataset | pages | mean | median | left out |", "|---|---|---|---|---|"]
+            parts += [f"| {d} | {int(v['pages'])} | {v['mean']:.3f} | {v['median']:.3f} | {int(v['skipped'])} |"
+                      for d, v in sorted(self.projection.items())]
+            parts.append("")
+        if self.speed:
+            parts.append("Pages/s (whole extraction, one process): "
+                         + ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items()))
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "results": {s: {d: asdict(v) for d, v in r.items()} for s, r in self.results.items()},
+            "blocks": {d: asdict(v) for d, v in self.blocks.items()},
+            "projection": self.projection,
+            "skipped": self.skipped,
+            "speed": self.speed,
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        text = json.dumps(self.to_dict(), indent=1)
+        atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def evaluate_model(*, model=None, datasets: Sequence[str], data_dir=None, cache_dir=None, peers: Sequence[str] = (),
+                   n_jobs: int = 1, progress: bool = False) -> Report:
+    """Score the model (default: the shipped one) and the named peers on the test split."""
+    from .peers import load_peer
+    from .train import load_corpus
+
+    extractor = default_extractor() if model is None else load_extractor(model)
+    target = extractor.target
+    corpus = load_corpus(datasets, split="test", data_dir=data_dir, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+    rows_by_id = {(r.dataset, r.page_id): r for r in corpus.rows}
+    pages = [p for name in datasets for p in corpus.pages[name] if (p.dataset, p.page_id) in rows_by_id]
+    systems = {"boilerplate": extractor.extract}
+    for name in peers:
+        peer = load_peer(name)
+        if peer is not None:
+            systems[name] = peer
+    results, speed = {}, {}
+    for name, system in systems.items():
+        start = time.perf_counter()
+        scores = run_system(system, pages, target=target, progress=progress, desc=name)
+        speed[name] = len(pages) / max(time.perf_counter() - start, 1e-9)
+        results[name] = summarize_scores(scores)
+    ceilings: dict[str, list[float]] = defaultdict(list)
+    for r in corpus.rows:
+        ceilings[r.dataset].append(r.ceiling)
+    skipped_by: dict[str, int] = defaultdict(int)
+    for s in corpus.skipped:
+        skipped_by[s.dataset] += 1
+    projection = {d: {"pages": len(v), "mean": float(np.mean(v)), "median": float(np.median(v)),
+                      "skipped": skipped_by[d]} for d, v in ceilings.items()}
+    return Report(
+        target=target, results=results, blocks=block_scores(extractor, pages, rows_by_id, target=target),
+        projection=projection, skipped=[asdict(s) for s in corpus.skipped], speed=speed,
+    )
