@@ -48,9 +48,10 @@ _CLASS_MEMO_MAX = 100_000
 class Block:
     """One text block of a page.
 
-    ``tag_mask`` has bit i set when the block sits inside a ``TAG_BITS[i]`` element;
-    ``class_mask`` has bit i set when the block's own element has a class/id of group i
-    (see ``data/classid.json``), ``ancestor_class_mask`` when any ancestor does.
+    ``tag_mask`` has bit i set when some of the block's text sits inside a ``TAG_BITS[i]``
+    element; ``class_mask`` has bit i set when the block's own element has a class/id of
+    group i (see ``data/classid.json``), ``ancestor_class_mask`` when an element around
+    some of its text does.
     ``proba`` and ``label`` are set by prediction: P(content) and the decision.
     """
 
@@ -119,32 +120,39 @@ class _Builder:
         self.link_chars = 0
         self.n_links = 0
         self.br_run = 0
+        self.tag_mask = 0
+        self.class_mask = 0
 
     def add(self, text: str | None, frame: _Frame) -> None:
         if not text:
             return
         self.pieces.append(text)
+        if text.isspace():
+            return
         if frame.tag_mask & _LINK_BIT:
             self.link_chars += len(text.strip())
-        if not text.isspace():
-            self.br_run = 0
+        self.br_run = 0
+        self.tag_mask |= frame.tag_mask
+        self.class_mask |= frame.class_mask
 
     def flush(self, stack: list[_Frame]) -> None:
         if self.pieces:
-            text = " ".join("".join(self.pieces).split())[:MAX_BLOCK_CHARS]
+            text = " ".join("".join(self.pieces).split())[:MAX_BLOCK_CHARS].rstrip()
             if text:
                 container = next((f for f in reversed(stack) if f.is_block), stack[-1])
                 self.blocks.append(Block(
                     index=len(self.blocks), text=text, tag=container.tag,
                     path=">".join(f.label for f in stack[1:][-MAX_PATH_ANCESTORS:]),
                     depth=len(stack) - 1, link_chars=min(self.link_chars, len(text)), n_links=self.n_links,
-                    tag_mask=stack[-1].tag_mask, class_mask=container.own_class_mask,
-                    ancestor_class_mask=stack[-1].class_mask,
+                    tag_mask=self.tag_mask, class_mask=container.own_class_mask,
+                    ancestor_class_mask=self.class_mask,
                 ))
         self.pieces = []
         self.link_chars = 0
         self.n_links = 0
         self.br_run = 0
+        self.tag_mask = 0
+        self.class_mask = 0
 
 
 def split_blocks(document: Document) -> list[Block]:

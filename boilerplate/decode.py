@@ -53,8 +53,9 @@ def decode_bytes(data: bytes) -> str:
             return data[len(bom):].decode(encoding, errors="replace")
     try:
         return data.decode("utf-8", errors="strict")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[:exc.start].decode("utf-8")  # cut inside a character by the size cap
     declared = declared_charset(data)
     if declared == "utf-8":  # a few broken bytes in a UTF-8 page
         return data.decode("utf-8", errors="replace")

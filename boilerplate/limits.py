@@ -25,5 +25,6 @@ MAX_BLOCKS = 20_000
 MAX_BLOCK_CHARS = 100_000
 
 #: Ancestors shown in a block's DOM path string. The walk itself is iterative and
-#: handles any depth; this only bounds the string kept per block.
+#: handles any depth; this only bounds the string kept per block. (The parser, libxml2,
+#: stops reading a page nested deeper than 2048 levels: what follows is dropped.)
 MAX_PATH_ANCESTORS = 12

@@ -1,7 +1,9 @@
 """Text of a page → a cleaned lxml tree and its title.
 
 lxml's HTML parser (libxml2) is lenient with broken markup and an order of magnitude
-faster than building a BeautifulSoup tree. Elements that never carry visible text
+faster than building a BeautifulSoup tree. ``huge_tree`` raises libxml2's nesting limit
+from 256 to 2048 levels (real pages with unclosed inline tags pass 256); the input size
+is already capped by ``limits.MAX_INPUT_BYTES``. Elements that never carry visible text
 (script, style, templates, embedded media) and comments are removed here, once.
 """
 
@@ -21,7 +23,7 @@ DROPPED_TAGS = (
 
 _PARSER = html.HTMLParser(
     encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True,
-    recover=True, default_doctype=False, collect_ids=False,
+    recover=True, default_doctype=False, collect_ids=False, huge_tree=True,
 )
 
 

@@ -27,7 +27,7 @@ from .trainset import PageRows, Skipped, cached_rows, stack
 log = logging.getLogger(__name__)
 
 DATASETS = ("cleaneval", "dragnet", "l3s-gn1", "readability", "wcxb")
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.81, 0.05))
+THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.20, 0.81, 0.05))
 
 
 @dataclass(frozen=True, slots=True)

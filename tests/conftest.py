@@ -27,3 +27,19 @@ def data_dir() -> Path:
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A session-wide cache so tests never write into ``~/.cache``."""
     return tmp_path_factory.mktemp("boilerplate-cache")
+
+
+@pytest.fixture(scope="session")
+def tiny_extractor():
+    """A small model trained in a second on pages the tests write (see ``synthetic.py``)."""
+    from synthetic import make_page
+
+    from boilerplate.extract import Extractor
+    from boilerplate.model import BlockClassifier
+    from boilerplate.trainset import build_rows, stack
+
+    rows, skipped = build_rows([make_page(seed) for seed in range(40)])
+    assert not skipped
+    X, y, w, _ = stack(rows, "article")
+    classifier = BlockClassifier(max_iter=30, min_samples_leaf=5).fit(X, y, sample_weight=w)
+    return Extractor(classifier=classifier, threshold=0.5, target="article")

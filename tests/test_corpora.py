@@ -363,7 +363,7 @@ def test_load_pages_reports_skips(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     assert skipped == [SkippedPage("readability", "003", "no gold file")]
     with caplog.at_level(logging.WARNING, logger="boilerplate.corpora"):
         assert len(list(load_pages("readability", **kwargs))) == 2
-    assert "readability: skipped 1 page(s) without usable gold: 003 (no gold file)" in caplog.text
+    assert "readability: skipped 1 page(s) without usable gold (1 no gold file); first: 003" in caplog.text
 
 
 # ---------------------------------------------------------------- real data

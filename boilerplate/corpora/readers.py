@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,7 +390,10 @@ def load_pages(
         else:
             skipped.append(record)
     if skipped:
+        reasons = Counter(s.reason for s in skipped)
         log.warning(
-            "%s: skipped %d page(s) without usable gold: %s",
-            entry.name, len(skipped), ", ".join(f"{s.page_id} ({s.reason})" for s in skipped),
+            "%s: skipped %d page(s) without usable gold (%s); first: %s",
+            entry.name, len(skipped), ", ".join(f"{n} {r}" for r, n in reasons.most_common()),
+            ", ".join(s.page_id for s in skipped[:5]),
         )
+        log.info("%s: skipped pages: %s", entry.name, ", ".join(f"{s.page_id} ({s.reason})" for s in skipped))

@@ -1,0 +1,78 @@
+"""The page-level glue: page → blocks → probabilities → text, with a model trained in the test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+from synthetic import make_page
+
+import boilerplate
+from boilerplate.errors import InputError
+
+
+def test_extracts_the_article_of_an_unseen_page(tiny_extractor):
+    page = make_page(1000)
+    text = tiny_extractor.extract(page.html)
+    for paragraph in page.article.split("\n\n")[1:]:
+        assert paragraph in text
+    for chrome in ("We use cookies", "Related stories", "All rights reserved", "About us"):
+        assert chrome not in text
+
+
+def test_predict_returns_blocks_with_proba_and_label(tiny_extractor):
+    blocks = tiny_extractor.predict(make_page(1001).html)
+    assert blocks and all(0.0 <= b.proba <= 1.0 for b in blocks)
+    assert all(b.label == (b.proba >= tiny_extractor.threshold) for b in blocks)
+    assert [b.index for b in blocks] == list(range(len(blocks)))
+
+
+@pytest.mark.parametrize("threshold, expect_all", [(0.0, True), (1.01, False)])
+def test_threshold_override(tiny_extractor, threshold, expect_all):
+    blocks = tiny_extractor.predict(make_page(1002).html, threshold=threshold)
+    assert all(b.label is expect_all for b in blocks)
+
+
+def test_str_bytes_and_soup_give_the_same_text(tiny_extractor):
+    html = make_page(1003).html
+    as_bytes = tiny_extractor.extract(html)
+    assert tiny_extractor.extract(html.decode("utf-8")) == as_bytes
+    assert tiny_extractor.extract(BeautifulSoup(html, "html.parser")) == as_bytes
+
+
+@pytest.mark.parametrize("page", ["", b"", "   ", b"\x00\x01\x02", "<html></html>", "<!-- only a comment -->",
+                                  bytes(range(256)) * 40, "<div><p>unclosed <b>markup"])
+def test_bad_or_empty_input_gives_a_safe_result(tiny_extractor, page):
+    assert isinstance(tiny_extractor.extract(page), str)
+    assert isinstance(tiny_extractor.predict(page), list)
+
+
+def test_empty_page_gives_empty_text_not_none(tiny_extractor):
+    assert tiny_extractor.extract("") == ""
+    assert tiny_extractor.predict("") == []
+
+
+def test_wrong_type_is_a_clear_error(tiny_extractor):
+    with pytest.raises(InputError, match="int"):
+        tiny_extractor.extract(42)
+
+
+def test_public_functions_accept_a_model(tiny_extractor):
+    page = make_page(1004).html
+    assert boilerplate.extract(page, model=tiny_extractor) == tiny_extractor.extract(page)
+    labels = [b.label for b in boilerplate.predict(page, model=tiny_extractor)]
+    assert labels == [b.label for b in tiny_extractor.predict(page)]
+
+
+def test_model_is_called_once_per_page(tiny_extractor, monkeypatch):
+    calls = []
+    original = type(tiny_extractor.classifier).content_proba
+
+    def counting(self, X):
+        calls.append(len(X))
+        return original(self, X)
+
+    monkeypatch.setattr(type(tiny_extractor.classifier), "content_proba", counting)
+    blocks = tiny_extractor.predict(make_page(1005).html)
+    assert calls == [len(blocks)]
+    assert np.isfinite([b.proba for b in blocks]).all()
