@@ -54,6 +54,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any])
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
