@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from .blocks import Block
 from .errors import BoilerplateError, DatasetError, InputError, ModelError
-from .extract import Extractor, extract, load_extractor, predict
+from .extractor import Extractor, extract, load_extractor, predict
 
 __all__ = [
     "Block", "BoilerplateError", "DatasetError", "Extractor", "InputError", "ModelError",

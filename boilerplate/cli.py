@@ -41,7 +41,7 @@ def main(verbose: bool) -> None:
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold (default: the model's).")
 def extract(page, as_json: bool, model: str | None, threshold: float | None) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input)."""
-    from .extract import default_extractor, load_extractor
+    from .extractor import default_extractor, load_extractor
 
     extractor = load_extractor(model) if model else default_extractor()
     data = page.read()

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .evaluate import DatasetScore, block_scores, format_table, format_types_table, run_system, summarize_scores
-from .extract import default_extractor, load_extractor
+from .extractor import default_extractor, load_extractor
 from .metrics import PRF
 from .persist import atomic_write
 

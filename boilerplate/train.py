@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .extract import TARGETS, Extractor
+from .extractor import TARGETS, Extractor
 from .model import BlockClassifier
 from .persist import save_model
 from .splits import split_of

@@ -19,7 +19,7 @@ import numpy as np
 from boilerplate.blocks import split_blocks
 from boilerplate.corpora import load_pages
 from boilerplate.decode import decode
-from boilerplate.extract import default_extractor
+from boilerplate.extractor import default_extractor
 from boilerplate.features import block_features
 from boilerplate.parse import parse
 from boilerplate.peers import load_peer

@@ -34,7 +34,7 @@ def tiny_extractor():
     """A small model trained in a second on pages the tests write (see ``synthetic.py``)."""
     from synthetic import make_page
 
-    from boilerplate.extract import Extractor
+    from boilerplate.extractor import Extractor
     from boilerplate.model import BlockClassifier
     from boilerplate.trainset import build_rows, stack
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 import boilerplate
-from boilerplate import extract as extract_module
+from boilerplate import extractor as extract_module
 
 EXAMPLE = resources.files("boilerplate.registry") / "examples" / "article.html"
 

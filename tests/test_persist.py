@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from boilerplate.errors import ModelError
-from boilerplate.extract import load_extractor
+from boilerplate.extractor import load_extractor
 from boilerplate.features import FEATURE_NAMES
 from boilerplate.persist import load_model, manifest_path, save_model
 

@@ -7,13 +7,14 @@ from collections import defaultdict
 import pytest
 
 from boilerplate.corpora import load_pages
-from boilerplate.splits import is_test_group, split_of, test_ids
+from boilerplate import splits
+from boilerplate.splits import is_test_group, split_of
 from boilerplate.train import DATASETS
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_every_dataset_ships_a_test_list(dataset):
-    assert len(test_ids(dataset)) >= 25
+    assert len(splits.test_ids(dataset)) >= 25
 
 
 def test_rule_is_stable():
