@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .limits import MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_PATH_ANCESTORS
+from .limits import MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_CLASS_ID_CHARS, MAX_PATH_ANCESTORS
 from .parse import Document
 from .vocab import class_groups
 
@@ -99,7 +99,7 @@ def _frame_for(element: etree._Element, parent: _Frame) -> _Frame:
     get = element.get
     classes = get("class") or ""
     ident = get("id") or ""
-    own = class_mask(f"{classes} {ident}") if (classes or ident) else 0
+    own = class_mask(f"{classes} {ident}"[:MAX_CLASS_ID_CHARS]) if (classes or ident) else 0
     if get("hidden") is not None or get("aria-hidden") == "true" or _HIDDEN_STYLE.search(get("style") or ""):
         bits |= _HIDDEN_BIT
     label = tag

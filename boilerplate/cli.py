@@ -39,9 +39,15 @@ def main(verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the blocks with P(content) and label as JSON.")
 @click.option("--model", type=click.Path(dir_okay=False), help="Model file (default: the shipped model).")
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold (default: the model's).")
-def extract(page, as_json: bool, model: str | None, threshold: float | None) -> None:
+@click.option("--text", "as_text", is_flag=True,
+              help="PAGE is plain text (a page already flattened to text, UTF-8): use the text model.")
+def extract(page, as_json: bool, model: str | None, threshold: float | None, as_text: bool = False) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input)."""
     from .extractor import default_extractor, load_extractor
+
+    if as_text:
+        _extract_plain_text(page.read(), as_json=as_json, model=model, threshold=threshold)
+        return
 
     extractor = load_extractor(model) if model else default_extractor()
     data = page.read()
@@ -64,15 +70,25 @@ def extract(page, as_json: bool, model: str | None, threshold: float | None) -> 
 @click.option("--datasets", default="cleaneval,dragnet,l3s-gn1,readability,wcxb", show_default=True,
               help="Comma-separated dataset names.")
 @click.option("--target", type=click.Choice(["article", "article+comments"]), default="article", show_default=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write (.joblib).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write (.joblib, or .npz for the portable format).")
 @click.option("--max-iter", type=int, default=300, show_default=True, help="Boosting iterations.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Processes for feature extraction.")
-def train(data_dir, cache_dir, datasets, target, output, max_iter, jobs) -> None:
+@click.option("--context/--no-context", default=True, show_default=True,
+              help="Add the second pass that reads the first pass's probabilities around each block.")
+@click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
+              help="A bad training page (unreadable or corrupt file, gold that does not match its page): "
+                   "leave it out and list it, or stop and name it.")
+@click.option("--left-out", "left_out_file", type=click.Path(dir_okay=False),
+              help="Write every training page left out (dataset, page, files, reason) to this TSV file.")
+def train(data_dir, cache_dir, datasets, target, output, max_iter, jobs, context, on_error, left_out_file) -> None:
     """Train a model on the training split of the public datasets."""
     from .train import train as run_train
 
+    left: list = []
     manifest = run_train(datasets=_names(datasets), data_dir=data_dir, cache_dir=cache_dir, output=output,
-                         target=target, params={"max_iter": max_iter}, n_jobs=jobs, progress=True)
+                         target=target, params={"max_iter": max_iter}, context=context, n_jobs=jobs, progress=True,
+                         on_error=on_error, on_left_out=left.append)
+    _report_left_out(left, left_out_file)
     click.echo(f"wrote {output} ({manifest['size_bytes']} bytes, threshold {manifest['threshold']}, "
                f"{manifest['train_pages']} pages, {manifest['train_seconds']} s)")
 
@@ -85,15 +101,121 @@ def train(data_dir, cache_dir, datasets, target, output, max_iter, jobs) -> None
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the scores as JSON here.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Processes for feature extraction.")
 @click.option("--peers", default="", help="Comma-separated peers to score beside ours: trafilatura, justext, readability-lxml.")
-def evaluate(model, data_dir, cache_dir, datasets, json_out, jobs, peers) -> None:
+@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+              help="Also write PNG plots and an index.html summary into this folder (needs the report extra).")
+def evaluate(model, data_dir, cache_dir, datasets, json_out, jobs, peers, report_dir) -> None:
     """Score a model on the test split: text-level F1 per dataset, WCXB word F1 per page type."""
     from .report import evaluate_model
 
+    if report_dir:
+        _require_matplotlib()
     report = evaluate_model(model=model, datasets=_names(datasets), data_dir=data_dir, cache_dir=cache_dir,
                             peers=[p.strip() for p in peers.split(",") if p.strip()], n_jobs=jobs, progress=True)
     click.echo(report.markdown())
     if json_out:
         report.write_json(json_out)
+    if report_dir:
+        from .extractor import default_extractor, load_extractor
+        from .plots import write_report
+
+        extractor = load_extractor(model) if model else default_extractor()
+        written = write_report(report, report_dir, classifier=extractor.classifier, progress=True)
+        click.echo(f"wrote {len(written)} files into {report_dir} (open {Path(report_dir) / 'index.html'})")
+
+
+@main.command("inspect")
+@click.argument("page", type=click.File("rb"))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML report to write.")
+@click.option("--model", type=click.Path(dir_okay=False), help="Model file (default: the shipped model).")
+@click.option("--gold", type=click.Path(exists=True, dir_okay=False),
+              help="Gold main text of the page (UTF-8): blocks get gold labels, disagreements are marked.")
+def inspect_command(page, output: str, model: str | None, gold: str | None) -> None:
+    """Write an HTML page showing each block of PAGE, its P(content), decision and drivers."""
+    from .extractor import default_extractor, default_model_path, load_extractor
+    from .inspect_page import inspect_page
+    from .persist import atomic_write
+
+    extractor = load_extractor(model) if model else default_extractor()
+    gold_text = Path(gold).read_text("utf-8", errors="replace") if gold else None
+    result = inspect_page(page.read(), extractor, gold=gold_text, model_name=Path(model or default_model_path()).name)
+    atomic_write(output, lambda handle: handle.write(result.html.encode("utf-8")))
+    disagreements = sum(r.disagrees for r in result.rows)
+    click.echo(f"wrote {output}: {len(result.rows)} blocks, {result.kept} kept"
+               + (f", {disagreements} disagree with the gold" if gold_text is not None else ""))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+              help="Extraction processes; each loads the model once.")
+@click.option("--model", type=click.Path(dir_okay=False), help="Model file (default: the shipped model).")
+@click.option("--max-body-bytes", type=click.IntRange(1), default=10_000_000, show_default=True,
+              help="Larger request bodies get 413.")
+@click.option("--deadline", type=click.FloatRange(0, min_open=True), default=10.0, show_default=True,
+              help="Seconds a page may take; its worker is then killed and replaced (504).")
+@click.option("--queue-timeout", type=click.FloatRange(0, min_open=True), default=30.0, show_default=True,
+              help="Seconds a request may wait for a free worker (503).")
+@click.option("--max-batch", type=click.IntRange(1), default=64, show_default=True, help="Pages per /batch request.")
+@click.option("--worker-memory-mb", type=click.IntRange(0), default=2048, show_default=True,
+              help="Address space a worker may add after loading the model (0: no cap).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+def serve(host, port, workers, model, max_body_bytes, deadline, queue_timeout, max_batch, worker_memory_mb,
+          access_log) -> None:
+    """Serve /extract, /predict, /batch, /health and /model over HTTP (needs the serve extra)."""
+    try:
+        from .service import ServiceConfig, serve as run_service
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    config = ServiceConfig(model=model, workers=workers, max_body_bytes=max_body_bytes, deadline=deadline,
+                           queue_timeout=queue_timeout, max_batch=max_batch, worker_memory_mb=worker_memory_mb or None)
+    run_service(config, host=host, port=port, access_log=access_log)
+
+
+def _require_matplotlib() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise click.ClickException("--report needs matplotlib: pip install 'boilerplate[report]'")
+
+
+def _report_left_out(left: list, path: str | None, *, shown: int = 20) -> None:
+    """Name the training pages left out on standard error (and all of them in ``path`` as TSV)."""
+    if path:
+        from .persist import atomic_write
+
+        lines = ["dataset\tpage\tbad_input\tfiles\treason"] + [
+            f"{x.dataset}\t{x.page_id}\t{'yes' if x.error else 'no'}\t{' '.join(x.files)}\t{' '.join(x.reason.split())}"
+            for x in left]
+        atomic_write(path, lambda handle: handle.write(("\n".join(lines) + "\n").encode("utf-8")))
+    if not left:
+        return
+    errors = sum(x.error for x in left)
+    click.echo(f"left out {len(left)} training page(s): {errors} bad input(s), {len(left) - errors} without gold", err=True)
+    for x in left[:shown]:
+        click.echo(f"  {x.dataset} {x.page_id} ({', '.join(x.files) or 'no file'}): {x.reason}", err=True)
+    if len(left) > shown:
+        click.echo(f"  … {len(left) - shown} more" + (f"; all in {path}" if path else "; --left-out FILE lists all"), err=True)
+
+
+def _extract_plain_text(data: bytes, *, as_json: bool, model: str | None, threshold: float | None) -> None:
+    """``extract --text``: the text model on a page that is already plain text."""
+    from .text import default_text_extractor, load_text_extractor
+
+    extractor = load_text_extractor(model) if model else default_text_extractor()
+    text = data.decode("utf-8-sig", errors="replace")
+    if not as_json:
+        click.echo(extractor.extract(text, threshold=threshold))
+        return
+    segments = extractor.predict(text, threshold=threshold)
+    payload = {
+        "text": extractor.extract(text, threshold=threshold),
+        "threshold": extractor.threshold if threshold is None else threshold,
+        "segments": [{"index": s.index, "text": s.text, "start": s.start, "end": s.end, "line": s.line,
+                      "cut": s.cut.name.lower(), "proba": round(s.proba, 4), "label": s.label} for s in segments],
+    }
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
 
 
 def _names(text: str) -> list[str]:

@@ -31,6 +31,10 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # Declared labels that mean something wider in practice (as browsers treat them).
 _ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
             "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030", "x-sjis": "shift_jis"}
+#: Codecs Python knows that no page is written in (placeholders and escape formats, which
+#: raise on or misread page bytes); with the bytes-to-bytes transforms (base64, zlib, rot13 …)
+#: they count as undeclared. (A page declaring one used to raise LookupError from decode().)
+_NOT_PAGE_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode_escape", "raw_unicode_escape"})
 
 
 def decode(page: Any) -> str:
@@ -73,12 +77,22 @@ def declared_charset(data: bytes) -> str | None:
     match = _DECLARED.search(data[:CHARSET_SNIFF_BYTES])
     if not match:
         return None
-    label = (match.group(1) or match.group(2)).decode("ascii").lower()
+    name = charset_name((match.group(1) or match.group(2)).decode("ascii"))
+    # A declaration spelled in ASCII bytes is not UTF-16 or UTF-32 text: browsers read such a page as UTF-8.
+    return "utf-8" if name and name.startswith(("utf-16", "utf-32")) else name
+
+
+def charset_name(label: str) -> str | None:
+    """Python's codec for a charset label a page may be written in, or None (unknown, or not a page charset)."""
+    label = label.strip().lower()
     label = _ALIASES.get(label, label)
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name.replace("-", "_") in _NOT_PAGE_CHARSETS:
+        return None
+    return info.name
 
 
 def _detect(sample: bytes) -> str | None:

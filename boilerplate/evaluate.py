@@ -97,7 +97,7 @@ def block_scores(extractor, pages: Sequence, rows_by_id: dict, *, target: str) -
         rows = rows_by_id.get((page.dataset, page.page_id))
         if rows is None:
             continue
-        predicted = extractor.classifier.content_proba(rows.X) >= extractor.threshold
+        predicted = extractor.proba(rows.X, rows.paths) >= extractor.threshold
         by_dataset[page.dataset].append((predicted, rows.labels(target)))
     return {name: block_prf(np.concatenate([p for p, _ in v]), np.concatenate([g for _, g in v]))
             for name, v in by_dataset.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -12,25 +13,42 @@ from typing import Any
 import numpy as np
 
 from .blocks import Block, split_blocks
+from .context import context_features
 from .decode import decode
 from .errors import ModelError
-from .features import block_features
+from .features import page_features
 from .model import BlockClassifier
 from .parse import parse
-from .persist import load_model
+from .persist import is_export_of, load_model
+from .portable import PortableClassifier
 
 DEFAULT_MODEL_NAME = "default.joblib"
+#: Its export to plain arrays (``portable.py``), loaded instead when it matches the joblib file.
+PORTABLE_MODEL_NAME = "default.trees.npz"
 TARGETS = ("article", "article+comments")
 
 
 @dataclass(frozen=True, slots=True)
 class Extractor:
-    """A fitted block classifier with its decision threshold and target."""
+    """Fitted block classifiers with the decision threshold and target.
 
-    classifier: BlockClassifier
+    ``classifier`` scores each block from its own features; ``context_classifier``, when
+    present, rescores it from those features plus the first pass's probabilities around
+    it (``context.py``).
+    """
+
+    classifier: BlockClassifier | PortableClassifier
     threshold: float = 0.5
     target: str = "article"
     manifest: dict[str, Any] | None = None
+    context_classifier: BlockClassifier | PortableClassifier | None = None
+
+    def proba(self, X: np.ndarray, paths: Sequence[str]) -> np.ndarray:
+        """P(content) of one page's blocks from their feature matrix and DOM paths."""
+        first = self.classifier.content_proba(X)
+        if self.context_classifier is None or len(X) == 0:
+            return first
+        return self.context_classifier.content_proba(np.hstack([X, context_features(first, paths)]))
 
     def predict(self, page: Any, *, threshold: float | None = None) -> list[Block]:
         """The page's blocks with ``proba`` = P(content) and ``label`` = proba ≥ threshold."""
@@ -44,7 +62,7 @@ class Extractor:
         blocks = split_blocks(document)
         if not blocks:
             return [], np.zeros(0)
-        return blocks, self.classifier.content_proba(block_features(blocks, document.title))
+        return blocks, self.proba(page_features(document, blocks), [b.path for b in blocks])
 
     def extract(self, page: Any, *, threshold: float | None = None) -> str:
         """The main text: content blocks in page order, separated by blank lines."""
@@ -57,18 +75,31 @@ def blocks_text(blocks: list[Block]) -> str:
 
 
 def load_extractor(path: str | os.PathLike[str]) -> Extractor:
-    """An :class:`Extractor` from a model file written by ``boilerplate train``."""
+    """An :class:`Extractor` from a model file written by ``boilerplate train``.
+
+    When the manifest names a context-pass file, that file is loaded too, and its
+    checksum must be the one the main manifest recorded.
+    """
     classifier, manifest = load_model(path)
-    return Extractor(classifier=classifier, threshold=float(manifest["threshold"]),
-                     target=str(manifest["target"]), manifest=manifest)
+    context = None
+    if manifest.get("context_model"):
+        context_path = Path(path).parent / manifest["context_model"]
+        context, context_manifest = load_model(context_path)
+        if context_manifest.get("sha256") != manifest.get("context_sha256") or context_manifest.get("stage") != "context":
+            raise ModelError(f"{context_path}: is not the context pass that {Path(path).name} was saved with")
+    return Extractor(classifier=classifier, threshold=float(manifest["threshold"]), target=str(manifest["target"]),
+                     manifest=manifest, context_classifier=context)
 
 
 def default_model_path() -> Path:
-    """The shipped model file (``BOILERPLATE_MODEL`` overrides it)."""
+    """The shipped model file (``BOILERPLATE_MODEL`` overrides it): the portable export
+    when its manifest says it was made from the joblib file as it is now, else that file."""
     override = os.environ.get("BOILERPLATE_MODEL")
     if override:
         return Path(override)
-    return Path(str(resources.files("boilerplate.models") / DEFAULT_MODEL_NAME))
+    models = resources.files("boilerplate.models")
+    source, portable = Path(str(models / DEFAULT_MODEL_NAME)), Path(str(models / PORTABLE_MODEL_NAME))
+    return portable if is_export_of(portable, source) else source
 
 
 _default: Extractor | None = None

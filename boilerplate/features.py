@@ -16,9 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .blocks import TAG_BITS, Block
-from .vocab import class_groups, stopwords, text_keywords
+from .parse import Document
+from .vocab import class_groups, schema_groups, stopwords, text_keywords
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
@@ -66,6 +67,8 @@ def _names() -> tuple[str, ...]:
         "win5_stopword_ratio", "page_stopword_ratio",
     ]
     names += [f"{key}@{off:+d}" for off in _OFFSETS for key in _CONTEXT_KEYS]
+    schema, og_types = schema_groups()
+    names += [f"schema_{name}" for name, _ in schema] + [f"og_{t}" for t in og_types]
     return tuple(names)
 
 
@@ -83,7 +86,13 @@ def page_language(token_sets: Sequence[set[str]]) -> str | None:
     return best
 
 
-def block_features(blocks: Sequence[Block], title: str = "") -> np.ndarray:
+def page_features(document: Document, blocks: Sequence[Block]) -> np.ndarray:
+    """Feature matrix of a parsed page's blocks (title and metadata hints included)."""
+    return block_features(blocks, document.title, schema_types=document.schema_types, og_type=document.og_type)
+
+
+def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: frozenset[str] = frozenset(),
+                   og_type: str = "") -> np.ndarray:
     """Feature matrix of shape ``(len(blocks), len(FEATURE_NAMES))``, dtype float32."""
     n = len(blocks)
     if n == 0:
@@ -174,6 +183,9 @@ def block_features(blocks: Sequence[Block], title: str = "") -> np.ndarray:
     ]
     for offset in _OFFSETS:
         columns += [_shift(local[key], offset) for key in _CONTEXT_KEYS]
+    schema, og_types = schema_groups()
+    columns += [np.full(n, float(bool(types & schema_types))) for _, types in schema]
+    columns += [np.full(n, float(og_type == t)) for t in og_types]
     return np.column_stack(columns).astype(np.float32)
 
 

@@ -24,6 +24,16 @@ MAX_BLOCKS = 20_000
 #: features are already saturated; it bounds regex work per block.
 MAX_BLOCK_CHARS = 100_000
 
+#: Attributes kept per start tag (the rest are dropped before parsing). libxml2's HTML
+#: parser compares each attribute with every earlier one of its tag: 40,000 attributes on
+#: one tag took 24 s and a 7 MB tag of 700,000 ran for hours. Real tags have a few dozen.
+MAX_ATTRIBUTES = 512
+
+#: Characters of an element's class and id matched against the class/id vocabularies.
+#: Real class lists stay far below this; an 8 MB attribute took 70 s of regex work and
+#: kept its whole value in the class memo, per distinct value.
+MAX_CLASS_ID_CHARS = 2_000
+
 #: Ancestors shown in a block's DOM path string. The walk itself is iterative and
 #: handles any depth; this only bounds the string kept per block. (The parser, libxml2,
 #: stops reading a page nested deeper than 2048 levels: what follows is dropped.)

@@ -9,11 +9,13 @@ is already capped by ``limits.MAX_INPUT_BYTES``. Elements that never carry visib
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from lxml import etree, html
 
 from .errors import InputError
+from .limits import MAX_ATTRIBUTES
 
 #: Elements whose content is never visible page text.
 DROPPED_TAGS = (
@@ -27,19 +29,31 @@ _PARSER = html.HTMLParser(
 )
 
 
+_SCHEMA_TYPE = re.compile(r'"@type"\s*:\s*(?:"([A-Za-z]+)"|\[([^\]]{0,300})\])')
+_QUOTED = re.compile(r'"([A-Za-z]+)"')
+#: Bytes of JSON-LD read per page for ``@type`` hints.
+_MAX_JSONLD_CHARS = 200_000
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A parsed page: its cleaned tree and its ``<title>`` text."""
+    """A parsed page: its cleaned tree, its ``<title>`` and what its metadata says it is.
+
+    ``schema_types`` are the schema.org ``@type`` names in its JSON-LD (``Article``,
+    ``Product``, ``QAPage`` …), ``og_type`` its OpenGraph type, lower-cased.
+    """
 
     root: etree._Element
     title: str
+    schema_types: frozenset[str] = field(default_factory=frozenset)
+    og_type: str = ""
 
 
 def parse(text: str) -> Document:
     """Parse page text into a :class:`Document`; an empty page gives an empty ``<html>``."""
     if not isinstance(text, str):
         raise InputError(f"parse() takes decoded text, not {type(text).__name__}; call decode() first")
-    data = text.encode("utf-8", errors="replace")
+    data = _cap_attributes(text).encode("utf-8", errors="replace")
     root = None
     if data.strip():
         try:
@@ -49,8 +63,47 @@ def parse(text: str) -> Document:
     if root is None:
         root = html.Element("html")
     title = _title(root)
+    schema_types, og_type = _metadata(root)
     etree.strip_elements(root, *DROPPED_TAGS, with_tail=False)
-    return Document(root=root, title=title)
+    return Document(root=root, title=title, schema_types=schema_types, og_type=og_type)
+
+
+def _metadata(root: etree._Element) -> tuple[frozenset[str], str]:
+    """schema.org types from JSON-LD scripts and the OpenGraph type, read before scripts go."""
+    types: set[str] = set()
+    budget = _MAX_JSONLD_CHARS
+    for script in root.iter("script"):
+        if budget <= 0 or "ld+json" not in (script.get("type") or "").lower():
+            continue
+        text = (script.text or "")[:budget]
+        budget -= len(text)
+        for single, many in _SCHEMA_TYPE.findall(text):
+            types.update([single] if single else _QUOTED.findall(many))
+    og_type = ""
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() == "og:type":
+            og_type = (meta.get("content") or "").strip().lower()[:40]
+            break
+    return frozenset(types), og_type
+
+
+# A start tag long enough to hold more than MAX_ATTRIBUTES attributes (each takes two
+# characters at least), and one attribute (name, optional value) inside it.
+_LONG_TAG = re.compile(r"<[A-Za-z][^<>]{%d,}" % (2 * MAX_ATTRIBUTES))
+_ATTRIBUTE = re.compile(r"""[^\s/>"'=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]*))?""")
+
+
+def _cap_attributes(text: str) -> str:
+    """Drop the attributes past ``MAX_ATTRIBUTES`` of any start tag (see ``limits``)."""
+    return _LONG_TAG.sub(_cap_tag, text) if len(text) > 2 * MAX_ATTRIBUTES else text
+
+
+def _cap_tag(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    for count, attribute in enumerate(_ATTRIBUTE.finditer(tag, 1 + len(tag[1:].split(None, 1)[0]))):
+        if count == MAX_ATTRIBUTES:
+            return tag[:attribute.start()]
+    return tag
 
 
 def _title(root: etree._Element) -> str:

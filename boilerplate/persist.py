@@ -4,6 +4,11 @@ The manifest is read and checked (format, feature and block versions, sha256 of 
 model file) before anything is unpickled, so a tampered, truncated or foreign file is
 refused without running it. Both files are written to a temporary name and moved into
 place with ``os.replace``: a crash never leaves a half-written model.
+
+Two encodings, chosen by the file's suffix: ``.joblib`` (a pickle of the scikit-learn
+estimator: loads only under a compatible scikit-learn, and unpickling runs code, so only
+files whose manifest and checksum match are opened) and ``.npz`` (the trees as plain
+arrays, ``portable.py``: no code runs on load and no scikit-learn is needed to predict).
 """
 
 from __future__ import annotations
@@ -13,22 +18,37 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import joblib
+import numpy as np
 import sklearn
 
 from . import __version__
 from .blocks import BLOCKS_VERSION
 from .errors import ModelError
+from .context import CONTEXT_NAMES, CONTEXT_VERSION
 from .features import FEATURE_NAMES, FEATURE_VERSION
 from .model import BlockClassifier
+from .portable import PortableClassifier, to_portable
 
 FORMAT = "boilerplate-model"
 FORMAT_VERSION = 1
+#: ``file_format`` recorded in the manifest per model-file suffix (absent means joblib).
+FILE_FORMATS = {".joblib": "joblib", ".npz": "portable-npz"}
+
+
+#: A model is one or two files of one classifier each: the first pass, and optionally a
+#: context pass (``<name>.context.<suffix>``) that also reads the first pass's probabilities.
+STAGES = ("first", "context")
+
+
+def stage_feature_names(stage: str) -> list[str]:
+    """The feature columns a classifier of this stage reads."""
+    return list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if stage == "context" else [])
 
 
 def manifest_path(model_path: str | os.PathLike[str]) -> Path:
@@ -62,31 +82,53 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any])
 
 
 def save_model(
-    classifier: BlockClassifier,
+    classifier: BlockClassifier | PortableClassifier,
     path: str | os.PathLike[str],
     *,
     threshold: float,
     target: str,
     info: dict[str, Any] | None = None,
+    stage: str = "first",
+    feature_names: Sequence[str] | None = None,
+    feature_version: int | None = None,
 ) -> dict[str, Any]:
-    """Save a fitted classifier and its manifest; returns the manifest."""
+    """Save a fitted classifier and its manifest; returns the manifest.
+
+    ``feature_names``/``feature_version`` record another feature set than the HTML one
+    (the plain-text model's); by default, the HTML features of ``stage``.
+
+    A ``.npz`` path writes the portable arrays (a ``BlockClassifier`` is exported first),
+    any other path a joblib file of the classifier.
+    """
     path = Path(path)
-    atomic_write(path, lambda handle: joblib.dump(classifier, handle, compress=3))
+    file_format = FILE_FORMATS.get(path.suffix, "joblib")
+    _check_manifest_owner(path)
+    if file_format == "portable-npz":
+        portable = classifier if isinstance(classifier, PortableClassifier) else to_portable(classifier)
+        atomic_write(path, portable.save)
+    elif isinstance(classifier, PortableClassifier):
+        raise ModelError(f"{path}: a portable model can only be saved as .npz")
+    else:
+        atomic_write(path, lambda handle: joblib.dump(classifier, handle, compress=3))
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "file_format": file_format,
         "model_file": path.name,
         "sha256": sha256_file(path),
         "size_bytes": path.stat().st_size,
         "threshold": float(threshold),
         "target": target,
-        "feature_version": FEATURE_VERSION,
+        "feature_version": FEATURE_VERSION if feature_version is None else feature_version,
         "blocks_version": BLOCKS_VERSION,
-        "feature_names": list(FEATURE_NAMES),
+        "stage": stage,
+        "context_version": CONTEXT_VERSION,
+        "feature_names": stage_feature_names(stage) if feature_names is None else list(feature_names),
         "versions": {
             "boilerplate": __version__,
             "scikit-learn": sklearn.__version__,
             "joblib": joblib.__version__,
+            "numpy": np.__version__,
             "python": platform.python_version(),
         },
         "params": classifier.get_params(),
@@ -98,8 +140,23 @@ def save_model(
     return manifest
 
 
-def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check a model's manifest against this package, without touching the model file."""
+def _check_manifest_owner(path: Path) -> None:
+    """Refuse to overwrite the manifest of another model file (``m.joblib`` and ``m.npz`` share ``m.json``)."""
+    mpath = manifest_path(path)
+    try:
+        owner = json.loads(mpath.read_text("utf-8")).get("model_file")
+    except (OSError, ValueError, AttributeError):
+        return
+    if owner not in (None, path.name) and (path.parent / owner).exists():
+        raise ModelError(f"{mpath} belongs to {owner}; give {path.name} another name (e.g. {path.stem}.trees{path.suffix})")
+
+
+def read_manifest(path: str | os.PathLike[str], *, feature_names: Sequence[str] | None = None,
+                  feature_version: int | None = None) -> dict[str, Any]:
+    """Read and check a model's manifest against this package, without touching the model file.
+
+    ``feature_names``/``feature_version`` name the feature set expected when it is not the
+    HTML one (the plain-text model's)."""
     path = Path(path)
     mpath = manifest_path(path)
     if not path.is_file():
@@ -114,22 +171,78 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelError(f"{mpath}: not a boilerplate model manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{mpath}: model format {manifest.get('format_version')}, this package reads {FORMAT_VERSION}")
-    if manifest.get("feature_version") != FEATURE_VERSION or manifest.get("feature_names") != list(FEATURE_NAMES):
+    stage = manifest.get("stage", "first")
+    if stage not in STAGES:
+        raise ModelError(f"{mpath}: unknown model stage {stage!r}")
+    if stage == "context" and manifest.get("context_version") != CONTEXT_VERSION:
+        raise ModelError(f"{path}: built for context features v{manifest.get('context_version')}, this package computes v{CONTEXT_VERSION}; retrain it")
+    expected_version = FEATURE_VERSION if feature_version is None else feature_version
+    expected_names = stage_feature_names(stage) if feature_names is None else list(feature_names)
+    if manifest.get("feature_version") != expected_version or manifest.get("feature_names") != expected_names:
         raise ModelError(
             f"{path}: built for feature set v{manifest.get('feature_version')}, this package computes "
-            f"v{FEATURE_VERSION}; retrain it with `boilerplate train`"
+            f"v{expected_version}; retrain it with `boilerplate train`"
         )
     if manifest.get("blocks_version") != BLOCKS_VERSION:
         raise ModelError(f"{path}: built for blocks v{manifest.get('blocks_version')}, this package makes v{BLOCKS_VERSION}; retrain it")
     return manifest
 
 
-def load_model(path: str | os.PathLike[str]) -> tuple[BlockClassifier, dict[str, Any]]:
-    """Load a classifier saved by :func:`save_model` after checking manifest and checksum."""
-    manifest = read_manifest(path)
+def export_portable(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the ``.npz`` export of a checked model file beside its manifest; returns the new manifest.
+
+    The new manifest keeps the source's threshold, target and training record, and names
+    the file it was exported from (``exported_from``: file name and sha256).
+    """
+    classifier, manifest = load_model(source)
+    own = {"format", "format_version", "file_format", "model_file", "sha256", "size_bytes", "threshold", "target",
+           "feature_version", "blocks_version", "feature_names", "versions", "params", "created", "exported_from",
+           "stage", "context_version"}
+    info = {k: v for k, v in manifest.items() if k not in own}
+    info["exported_from"] = {"model_file": Path(source).name, "sha256": manifest["sha256"],
+                             "context_sha256": manifest.get("context_sha256"), "versions": manifest.get("versions", {})}
+    if manifest.get("context_model"):  # a two-pass model: export its context pass too, and name that one
+        dest_path = Path(dest)
+        context_dest = dest_path.with_name(f"{dest_path.stem}.context{dest_path.suffix}")
+        context = export_portable(Path(source).parent / manifest["context_model"], context_dest)
+        info.update(context_model=context_dest.name, context_sha256=context["sha256"])
+    portable = classifier if isinstance(classifier, PortableClassifier) else to_portable(classifier)
+    return save_model(portable, dest, threshold=manifest["threshold"], target=manifest["target"], info=info,
+                      stage=manifest.get("stage", "first"))
+
+
+def is_export_of(portable: str | os.PathLike[str], source: str | os.PathLike[str]) -> bool:
+    """Whether ``portable``'s manifest says it was exported from ``source`` as it is now (by manifests only)."""
+    try:
+        exported = json.loads(manifest_path(portable).read_text("utf-8")).get("exported_from") or {}
+        current = json.loads(manifest_path(source).read_text("utf-8"))
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (Path(portable).is_file() and exported.get("model_file") == Path(source).name
+            and exported.get("sha256") == current.get("sha256")
+            and exported.get("context_sha256") == current.get("context_sha256"))
+
+
+def load_model(path: str | os.PathLike[str], *, feature_names: Sequence[str] | None = None,
+               feature_version: int | None = None) -> tuple[BlockClassifier | PortableClassifier, dict[str, Any]]:
+    """Load a classifier saved by :func:`save_model` after checking manifest and checksum.
+
+    The file's suffix picks the reader: ``.npz`` the portable arrays, else joblib.
+    ``feature_names``/``feature_version``: as for :func:`read_manifest`.
+    """
+    manifest = read_manifest(path, feature_names=feature_names, feature_version=feature_version)
     actual = sha256_file(path)
     if actual != manifest.get("sha256"):
         raise ModelError(f"{path}: sha256 {actual[:12]}… does not match its manifest ({str(manifest.get('sha256'))[:12]}…); refusing to load a modified file")
+    file_format = FILE_FORMATS.get(Path(path).suffix, "joblib")
+    if manifest.get("file_format", "joblib") != file_format:
+        raise ModelError(f"{path}: its manifest describes a {manifest.get('file_format')} file, not {file_format}")
+    if file_format == "portable-npz":
+        classifier = PortableClassifier.load(str(path))
+        expected = len(stage_feature_names(manifest.get("stage", "first")) if feature_names is None else feature_names)
+        if classifier.n_features_in_ != expected:
+            raise ModelError(f"{path}: expects {classifier.n_features_in_} features, this package computes {expected}")
+        return classifier, manifest
     try:
         classifier = joblib.load(path)
     except Exception as exc:  # a verified file that still fails: incompatible library versions

@@ -18,6 +18,23 @@ from .metrics import PRF
 from .persist import atomic_write
 
 
+#: Test blocks whose feature rows a report keeps, for the permutation importance in
+#: ``plots.py``: rows × 3 repeats × every feature go through the model, 2.5 M rows at 5,000.
+SAMPLE_ROWS = 5_000
+
+
+@dataclass(frozen=True)
+class BlockOutcomes:
+    """The model's final P(content) and the projected label of every test block, and the
+    first-pass feature rows of a seeded sample of them (at most ``SAMPLE_ROWS``)."""
+
+    threshold: float
+    proba: np.ndarray
+    labels: np.ndarray
+    sample_X: np.ndarray
+    sample_labels: np.ndarray
+
+
 @dataclass
 class Report:
     """Scores of systems on the test pages of each dataset."""
@@ -28,6 +45,7 @@ class Report:
     projection: dict[str, dict[str, float]]
     skipped: list[dict[str, str]]
     speed: dict[str, float] = field(default_factory=dict)
+    outcomes: BlockOutcomes | None = None  # arrays for plots; not written to JSON
 
     def markdown(self) -> str:
         parts = ["Text-level F1 (4-gram shingles; precision and recall averaged over pages):", "",
@@ -99,4 +117,19 @@ def evaluate_model(*, model=None, datasets: Sequence[str], data_dir=None, cache_
     return Report(
         target=target, results=results, blocks=block_scores(extractor, pages, rows_by_id, target=target),
         projection=projection, skipped=[asdict(s) for s in corpus.skipped], speed=speed,
+        outcomes=block_outcomes(extractor, [rows_by_id[(p.dataset, p.page_id)] for p in pages], target=target),
     )
+
+
+def block_outcomes(extractor, rows: Sequence, *, target: str) -> BlockOutcomes:
+    """Per-block P(content) and labels of the given page rows, with a seeded row sample."""
+    if not rows:
+        return BlockOutcomes(float(extractor.threshold), np.zeros(0), np.zeros(0, bool), np.zeros((0, 0)), np.zeros(0, bool))
+    proba = np.concatenate([extractor.proba(r.X, r.paths) for r in rows])
+    labels = np.concatenate([r.labels(target) for r in rows])
+    starts = np.cumsum([0] + [len(r.X) for r in rows])
+    pick = np.sort(np.random.default_rng(0).permutation(len(labels))[:SAMPLE_ROWS])
+    cut = np.searchsorted(pick, starts)  # the sample rows of page k are pick[cut[k]:cut[k + 1]]
+    sample_X = np.concatenate([r.X[pick[cut[k]:cut[k + 1]] - starts[k]] for k, r in enumerate(rows)])
+    return BlockOutcomes(threshold=float(extractor.threshold), proba=proba, labels=labels, sample_X=sample_X,
+                         sample_labels=labels[pick])

@@ -1,8 +1,10 @@
 """Training: public labelled pages → a fitted, thresholded, saved extractor.
 
 Steps: read each dataset's training pages (the fixed split's complement), build rows
-(blocks, features, projected labels), hold out a fifth of the sites to choose the
-decision threshold, then fit the classifier on all training rows and save it.
+(blocks, features, projected labels), fit the first pass on all of them, then the
+context pass on first-pass probabilities made out of fold (each site scored by a model
+that never saw it, as it will be at prediction time); the decision threshold is chosen
+on a fifth of the sites held out from the context pass.
 Everything is seeded: the same data and code give the same model.
 """
 
@@ -11,13 +13,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .context import context_features
+from .errors import DatasetError
 from .extractor import TARGETS, Extractor
 from .model import BlockClassifier
 from .persist import save_model
@@ -37,6 +41,28 @@ class Corpus:
     pages: dict[str, list]          # dataset -> GoldPage list of this split
     rows: list[PageRows]
     skipped: list[Skipped]
+    unread: list = field(default_factory=list)  # SkippedPage: pages the readers could not use
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A page of the split that training did not use: its files and why; ``error`` when it is
+    a bad input (an unreadable file, or gold that does not match its page) rather than a page
+    the dataset publishes without gold."""
+
+    dataset: str
+    page_id: str
+    files: tuple[str, ...]
+    reason: str
+    error: bool
+
+
+def left_out(corpus: Corpus) -> list[LeftOut]:
+    """Every page of the corpus's split that has no rows, with its files and the reason."""
+    files = {(p.dataset, p.page_id): tuple(getattr(p, "files", ())) for pages in corpus.pages.values() for p in pages}
+    out = [LeftOut(s.dataset, s.page_id, tuple(s.files), s.reason, bool(s.error)) for s in corpus.unread]
+    out += [LeftOut(s.dataset, s.page_id, files.get((s.dataset, s.page_id), ()), s.reason, True) for s in corpus.skipped]
+    return out
 
 
 def load_corpus(datasets: Sequence[str], *, split: str, data_dir=None, cache_dir=None,
@@ -48,19 +74,26 @@ def load_corpus(datasets: Sequence[str], *, split: str, data_dir=None, cache_dir
     pages: dict[str, list] = {}
     rows: list[PageRows] = []
     skipped: list[Skipped] = []
+    unread: list = []
     for name in datasets:
-        selected = [p for p in load_pages(name, data_dir=data_dir, cache_dir=cache)
+        selected = [p for p in load_pages(name, data_dir=data_dir, cache_dir=cache, on_skip=unread.append)
                     if split_of(name, p.page_id) == split]
         pages[name] = selected
         r, s = cached_rows(f"{name}-{split}", selected, cache_dir=cache, n_jobs=n_jobs, progress=progress)
         rows += r
         skipped += s
-    return Corpus(pages=pages, rows=rows, skipped=skipped)
+    unread = [s for s in unread if split_of(s.dataset, s.page_id) == split]
+    return Corpus(pages=pages, rows=rows, skipped=skipped, unread=unread)
 
 
 def is_validation_group(group: str) -> bool:
     """A fifth of the training sites, by hash, hold out to choose the threshold."""
     return hashlib.sha1(f"validation:{group}".encode()).digest()[0] % 5 == 0
+
+
+def fold_of(group: str, folds: int) -> int:
+    """The cross-fitting fold of a site (by hash, so a site's pages share a fold)."""
+    return hashlib.sha1(f"fold:{group}".encode()).digest()[0] % folds
 
 
 def page_text_score(rows: Sequence[PageRows], probas: Sequence[np.ndarray], threshold: float, target: str) -> float:
@@ -78,54 +111,123 @@ def page_text_score(rows: Sequence[PageRows], probas: Sequence[np.ndarray], thre
     return 2 * p * r_ / (p + r_) if p + r_ else 0.0
 
 
-def choose_threshold(rows: Sequence[PageRows], *, target: str, params: dict[str, Any]) -> tuple[float, float]:
-    """Fit on four fifths of the sites, return the threshold that scores best on the rest."""
-    fit_rows = [r for r in rows if not is_validation_group(f"{r.dataset}:{r.group}")]
-    val_rows = [r for r in rows if is_validation_group(f"{r.dataset}:{r.group}")]
-    if not fit_rows or not val_rows:
-        return 0.5, float("nan")
-    X, y, w, _ = stack(fit_rows, target)
-    model = BlockClassifier(**params).fit(X, y, sample_weight=w)
-    probas = [model.content_proba(r.X) for r in val_rows]
-    scores = {t: page_text_score(val_rows, probas, t, target) for t in THRESHOLDS}
-    best = max(scores, key=lambda t: (scores[t], -abs(t - 0.5)))
+def best_threshold(rows: Sequence[PageRows], probas: Sequence[np.ndarray], target: str) -> tuple[float, float]:
+    """The threshold with the best :func:`page_text_score` (ties go to the one nearest 0.5)."""
+    scores = {t: page_text_score(rows, probas, t, target) for t in THRESHOLDS}
     log.info("threshold scores: %s", {t: round(s, 4) for t, s in scores.items()})
+    best = max(scores, key=lambda t: (scores[t], -abs(t - 0.5)))
     return best, scores[best]
 
 
+def _fit(rows: Sequence[PageRows], target: str, params: dict[str, Any], extra=None) -> BlockClassifier:
+    X, y, w, _ = stack(rows, target)
+    if extra is not None:
+        X = np.hstack([X, np.concatenate(extra)])
+    return BlockClassifier(**params).fit(X, y, sample_weight=w)
+
+
+def out_of_fold_proba(rows: Sequence[PageRows], *, target: str, params: dict[str, Any], folds: int) -> list[np.ndarray]:
+    """First-pass P(content) of every training page from a model that did not see its site."""
+    keys = [fold_of(f"{r.dataset}:{r.group}", folds) for r in rows]
+    out: list[np.ndarray | None] = [None] * len(rows)
+    for k in range(folds):
+        held = [i for i, key in enumerate(keys) if key == k]
+        if not held:
+            continue
+        model = _fit([r for r, key in zip(rows, keys) if key != k], target, params)
+        for i in held:
+            out[i] = model.content_proba(rows[i].X)
+    return [p if p is not None else np.zeros(len(r.texts)) for p, r in zip(out, rows)]
+
+
 def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: dict[str, Any] | None = None,
-                  tune_threshold: bool = True) -> tuple[Extractor, dict[str, Any]]:
-    """Choose the threshold on held-out sites, then fit on all rows."""
+                  context: bool = True, folds: int = 4, tune_threshold: bool = True) -> tuple[Extractor, dict[str, Any]]:
+    """Fit the first pass on all rows and, with ``context``, a second pass on out-of-fold
+    first-pass probabilities (cross-fitting by site); choose the threshold on held-out sites."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
     params = dict(params or {})
     start = time.perf_counter()
-    threshold, val_score = choose_threshold(rows, target=target, params=params) if tune_threshold else (0.5, float("nan"))
-    X, y, w, _ = stack(rows, target)
-    classifier = BlockClassifier(**params).fit(X, y, sample_weight=w)
+    first = _fit(rows, target, params)
+    validation = [is_validation_group(f"{r.dataset}:{r.group}") for r in rows]
+    val_rows = [r for r, v in zip(rows, validation) if v]
+    fit_rows = [r for r, v in zip(rows, validation) if not v]
+    second = None
+    if context:
+        oof = out_of_fold_proba(rows, target=target, params=params, folds=folds)
+        extra = [context_features(p, r.paths) for p, r in zip(oof, rows)]
+        if tune_threshold and val_rows and fit_rows:
+            held = _fit(fit_rows, target, params, [e for e, v in zip(extra, validation) if not v])
+            probas = [held.content_proba(np.hstack([r.X, e])) for r, e, v in zip(rows, extra, validation) if v]
+        second = _fit(rows, target, params, extra)
+    elif tune_threshold and val_rows and fit_rows:
+        held = _fit(fit_rows, target, params)
+        probas = [held.content_proba(r.X) for r in val_rows]
+    threshold, val_score = best_threshold(val_rows, probas, target) if tune_threshold and val_rows and fit_rows else (0.5, float("nan"))
+    X, y, _, _ = stack(rows, target)
     info = {
         "train_pages": len(rows),
         "train_blocks": int(len(y)),
         "content_block_share": round(float(y.mean()), 4),
+        "context_folds": folds if context else 0,
         "validation_score": None if np.isnan(val_score) else round(val_score, 4),
         "train_seconds": round(time.perf_counter() - start, 1),
     }
-    return Extractor(classifier=classifier, threshold=threshold, target=target), info
+    return Extractor(classifier=first, threshold=threshold, target=target, context_classifier=second), info
 
 
 def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, output: str | Path,
-          target: str = "article", params: dict[str, Any] | None = None, n_jobs: int = 1,
-          progress: bool = False) -> dict[str, Any]:
-    """Train on the training split of ``datasets`` and save the model; returns its manifest."""
+          target: str = "article", params: dict[str, Any] | None = None, context: bool = True,
+          n_jobs: int = 1, progress: bool = False, on_error: str = "skip",
+          on_left_out: Callable[[LeftOut], object] | None = None) -> dict[str, Any]:
+    """Train on the training split of ``datasets`` and save the model; returns its manifest.
+
+    Every training page left out goes to ``on_left_out`` (else it is logged). A bad input
+    (unreadable file, gold that does not match its page) is left out with ``on_error="skip"``
+    and stops training with a ``DatasetError`` naming it with ``on_error="fail"``.
+    """
     from .corpora import load_registry
 
+    if on_error not in ("skip", "fail"):
+        raise ValueError(f"on_error must be 'skip' or 'fail', not {on_error!r}")
     corpus = load_corpus(datasets, split="train", data_dir=data_dir, cache_dir=cache_dir,
                          n_jobs=n_jobs, progress=progress)
-    extractor, info = fit_extractor(corpus.rows, target=target, params=params)
+    left = left_out(corpus)
+    errors = [item for item in left if item.error]
+    if on_error == "fail" and errors:
+        first = errors[0]
+        raise DatasetError(f"{len(errors)} training page(s) cannot be used; first: {first.dataset} {first.page_id} "
+                           f"({', '.join(first.files) or 'no file'}): {first.reason}; "
+                           "pass --on-error skip to leave such pages out (they are listed)")
+    for item in left:
+        if on_left_out is not None:
+            on_left_out(item)
+        else:
+            log.info("left out %s %s (%s): %s", item.dataset, item.page_id, ", ".join(item.files), item.reason)
+    if left and on_left_out is None:
+        log.warning("left out %d training page(s), %d of them bad inputs (-v lists them)", len(left), len(errors))
+    extractor, info = fit_extractor(corpus.rows, target=target, params=params, context=context)
     registry = load_registry()
     info["datasets"] = {
         name: {"sha256": registry.datasets[name].sha256, "train_pages": sum(r.dataset == name for r in corpus.rows),
                "skipped": sum(s.dataset == name for s in corpus.skipped)}
         for name in datasets
     }
-    return save_model(extractor.classifier, output, threshold=extractor.threshold, target=target, info=info)
+    return save_extractor(extractor, output, info=info)
+
+
+def context_path(output: str | Path) -> Path:
+    """Where the context pass of a model file is saved: ``<name>.context<suffix>``."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}.context{output.suffix}")
+
+
+def save_extractor(extractor: Extractor, output: str | Path, *, info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Save an extractor's classifiers (context pass first, then the main file that names it)."""
+    info = dict(info or {})
+    if extractor.context_classifier is not None:
+        path = context_path(output)
+        saved = save_model(extractor.context_classifier, path, threshold=extractor.threshold, target=extractor.target,
+                           stage="context")
+        info.update(context_model=path.name, context_sha256=saved["sha256"])
+    return save_model(extractor.classifier, output, threshold=extractor.threshold, target=extractor.target, info=info)

@@ -21,7 +21,7 @@ from .align import ALIGN_VERSION, align
 from .blocks import BLOCKS_VERSION, split_blocks
 from .decode import decode
 from .errors import BoilerplateError
-from .features import FEATURE_VERSION, block_features
+from .features import FEATURE_VERSION, page_features
 from .parse import parse
 from .persist import atomic_write
 
@@ -44,6 +44,7 @@ class PageRows:
     group: str
     page_type: str | None
     texts: tuple[str, ...]
+    paths: tuple[str, ...]
     X: np.ndarray
     y_article: np.ndarray
     y_comments: np.ndarray
@@ -79,7 +80,7 @@ def page_rows(page) -> PageRows | Skipped:
     words = np.fromiter((len(t.split()) for t in texts), np.float32, len(texts))
     return PageRows(
         dataset=page.dataset, page_id=page.page_id, group=page.group, page_type=page.page_type,
-        texts=texts, X=block_features(blocks, document.title), y_article=article.labels,
+        texts=texts, paths=tuple(b.path for b in blocks), X=page_features(document, blocks), y_article=article.labels,
         y_comments=comments & ~article.labels, weights=np.clip(words, 1, MAX_BLOCK_WEIGHT),
         ceiling=article.ceiling, gold_in_page=article.gold_in_page,
     )

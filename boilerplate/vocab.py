@@ -51,3 +51,11 @@ def stopwords() -> dict[str, frozenset[str]]:
             words = entry.read_text("utf-8").split()
             lists[entry.name[:-4]] = frozenset(w.lower() for w in words)
     return lists
+
+
+@lru_cache(maxsize=1)
+def schema_groups() -> tuple[tuple[tuple[str, frozenset[str]], ...], tuple[str, ...]]:
+    """schema.org type groups (name, type names) and the OpenGraph types given a column each."""
+    data = json.loads((_DATA / "schema.json").read_text("utf-8"))
+    groups = tuple((name, frozenset(types)) for name, types in data["groups"])
+    return groups, tuple(data["og_types"])

@@ -20,7 +20,7 @@ from boilerplate.blocks import split_blocks
 from boilerplate.corpora import load_pages
 from boilerplate.decode import decode
 from boilerplate.extractor import default_extractor
-from boilerplate.features import block_features
+from boilerplate.features import page_features
 from boilerplate.parse import parse
 from boilerplate.peers import load_peer
 from boilerplate.splits import split_of
@@ -47,10 +47,10 @@ def main() -> None:
         t2 = time.perf_counter()
         blocks = split_blocks(document)
         t3 = time.perf_counter()
-        X = block_features(blocks, document.title)
+        X = page_features(document, blocks)
         t4 = time.perf_counter()
         if len(X):
-            extractor.classifier.content_proba(X)
+            extractor.proba(X, [b.path for b in blocks])
         t5 = time.perf_counter()
         for name, (a, b) in zip(stages, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5))):
             stages[name] += b - a

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from boilerplate.persist import atomic_write, manifest_path
+from boilerplate.persist import atomic_write, export_portable, manifest_path
 from boilerplate.report import evaluate_model
 from boilerplate.train import DATASETS, train
 
@@ -45,6 +45,10 @@ def main() -> None:
     manifest["build_seconds"] = round(time.perf_counter() - start, 1)
     text = json.dumps(manifest, indent=2) + "\n"
     atomic_write(manifest_path(args.output), lambda handle: handle.write(text.encode("utf-8")))
+    output = Path(args.output)
+    portable = export_portable(output, output.with_name(f"{output.stem}.trees.npz"))  # what extract() loads
+    manifest["portable"] = {"file": portable["model_file"], "size_bytes": portable["size_bytes"],
+                            "sha256": portable["sha256"]}
     card = _card(manifest, report.markdown())
     atomic_write(Path(args.output).parent / "README.md", lambda handle: handle.write(card.encode("utf-8")))
     print(report.markdown())
@@ -61,9 +65,12 @@ The block classifier shipped with boilerplate and loaded by default by
 
     python scripts/build_model.py --data-dir ../shared/datasets --jobs 2
 
-- **What it is**: `BlockClassifier` (scikit-learn `HistGradientBoostingClassifier`) over
-  {len(manifest['feature_names'])} features per text block (feature set v{manifest['feature_version']}, blocks v{manifest['blocks_version']}).
-  Parameters: {params}.
+- **What it is**: two `BlockClassifier`s (scikit-learn `HistGradientBoostingClassifier`).
+  The first pass reads {len(manifest['feature_names'])} features per text block (feature set
+  v{manifest['feature_version']}, blocks v{manifest['blocks_version']}); the context pass
+  (`{manifest.get('context_model', 'none')}`) reads the same plus 22 features of the first pass's
+  probabilities around the block, and was fitted on out-of-fold first-pass probabilities
+  ({manifest.get('context_folds', 0)} folds by site). Parameters of both: {params}.
 - **Target**: `{manifest['target']}` (the main text; user comments are not content).
   Decision threshold {manifest['threshold']}, chosen on a fifth of the training sites held out.
 - **Training data**: the fixed training split (`datasets/splits/`) of five public labelled
@@ -81,6 +88,19 @@ The block classifier shipped with boilerplate and loaded by default by
 - **Limits**: trained on English-dominated pages from 2007–2013 plus WCXB's 2025–26
   pages; page types other than articles are fewer in training. Loading is refused when the
   file's checksum or the feature version does not match the manifest.
+
+## Files: joblib and portable
+
+- `default.joblib` + `default.json`: the fitted scikit-learn estimator, pickled. Loads only
+  under a compatible scikit-learn, and unpickling runs code: it is opened only when its
+  manifest and sha256 match.
+- `{manifest['portable']['file']}` + `default.trees.json` ({manifest['portable']['size_bytes']} bytes, sha256
+  `{manifest['portable']['sha256'][:12]}…`): the same trees as plain numpy arrays
+  (`boilerplate/portable.py`), read with `allow_pickle=False`; nothing runs on load and
+  no scikit-learn is needed to predict, so it keeps loading after a scikit-learn upgrade.
+  Raw scores are bit-identical to the joblib model's. `extract()` loads this file when its
+  manifest says it was exported from `default.joblib` as it is; re-export with
+  `python scripts/export_portable.py` (the build above does it).
 
 ## Scores on the test split
 

@@ -74,8 +74,9 @@ def test_console_script_extracts_the_example_with_the_shipped_model():
     assert "We use cookies" not in result.stdout
 
 
-def test_train_and_evaluate_on_a_real_dataset(tmp_path, data_dir, cache_dir):
-    """Train a small model on one public dataset through the CLI, then evaluate it."""
+def test_train_and_evaluate_on_a_real_dataset(tmp_path, data_dir, cache_dir, monkeypatch):
+    """Train a small model on one public dataset through the CLI, then evaluate it (with the plots)."""
+    monkeypatch.setattr("boilerplate.report.SAMPLE_ROWS", 1_000)  # a quicker permutation importance
     model = tmp_path / "readability.joblib"
     runner = CliRunner()
     trained = runner.invoke(main, ["train", "--data-dir", str(data_dir), "--cache-dir", str(cache_dir),
@@ -85,8 +86,10 @@ def test_train_and_evaluate_on_a_real_dataset(tmp_path, data_dir, cache_dir):
     report = tmp_path / "report.json"
     evaluated = runner.invoke(main, ["evaluate", "--model", str(model), "--data-dir", str(data_dir),
                                      "--cache-dir", str(cache_dir), "--datasets", "readability",
-                                     "--json", str(report)])
+                                     "--json", str(report), "--report", str(tmp_path / "plots")])
     assert evaluated.exit_code == 0, evaluated.output
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {
+        "text_f1.png", "precision_recall.png", "feature_importance.png", "index.html"}
     scores = json.loads(report.read_text())["results"]["boilerplate"]["readability"]
     assert scores["pages"] == 32
     assert scores["shingle"]["f1"] > 0.6

@@ -2,7 +2,9 @@
 
 Every reader takes the folder holding the dataset's unpacked folder(s) and yields, in
 ``page_id`` order, a ``GoldPage`` per usable page or a ``SkippedPage`` (with the reason)
-per page without usable gold. Gold text is normalised the same way everywhere:
+per page without usable gold. A page whose file cannot be read (missing, corrupt gzip,
+undecodable or malformed JSON, unparsable HTML) is a ``SkippedPage`` with ``error=True``
+and the file named, never an exception that stops the dataset. Gold text is normalised the same way everywhere:
 paragraphs (or headings, list items, lines) joined by ``"\\n\\n"``, whitespace inside a
 paragraph collapsed to single spaces, paragraphs without a letter or digit (rules such
 as ``"_____"`` or ``"|"``) dropped.
@@ -17,9 +19,10 @@ import logging
 import os
 import re
 import urllib.parse
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +61,22 @@ class GoldPage:
     group: str  # split key: site domain/host when known, else the page_id
     page_type: str | None  # WCXB page type; None elsewhere
     url: str | None
+    files: tuple[str, ...] = field(default=(), compare=False)  # the input page and gold files read
 
 
 @dataclass(frozen=True, slots=True)
 class SkippedPage:
-    """A page a reader left out, and why."""
+    """A page a reader left out, and why; ``error`` when a file of it could not be read."""
 
     dataset: str
     page_id: str
     reason: str
+    files: tuple[str, ...] = field(default=(), compare=False)
+    error: bool = field(default=False, compare=False)
+
+
+def _unreadable(dataset: str, page_id: str, exc: DatasetError, *paths: Path) -> SkippedPage:
+    return SkippedPage(dataset, page_id, str(exc), files=tuple(str(p) for p in paths), error=True)
 
 
 Record = GoldPage | SkippedPage
@@ -144,7 +154,7 @@ def _parse_html(data: bytes, path: Path) -> lxml.html.HtmlElement:
     text = _decode(data)
     try:
         return lxml.html.document_fromstring(text or "<html></html>")
-    except (lxml.etree.ParserError, ValueError) as exc:
+    except (lxml.etree.LxmlError, ValueError) as exc:
         raise DatasetError(f"cannot parse gold HTML {path}: {exc}") from exc
 
 
@@ -226,15 +236,20 @@ def read_cleaneval(root: Path, *, dataset: str = "cleaneval") -> Iterator[Record
         if gold_path is None:
             yield SkippedPage(dataset, page_id, "no gold file")
             continue
-        url, text = _cleaneval_url(_decode(_read(gold_path)).lstrip("\ufeff"))
-        html = _read(html_path)
+        try:
+            url, text = _cleaneval_url(_decode(_read(gold_path)).lstrip("\ufeff"))
+            html = _read(html_path)
+        except DatasetError as exc:
+            yield _unreadable(dataset, page_id, exc, html_path, gold_path)
+            continue
         if url is None and (found := _CE_TEXT_ID.search(html, 0, 4096)):
             url = found.group(1).decode("latin-1").strip() or None
         article = _paragraphs(_CE_MARK.split(text))
         if not article:
             yield SkippedPage(dataset, page_id, "empty gold text")
             continue
-        yield GoldPage(dataset, page_id, html, article, "", _host(url) or page_id, None, url)
+        yield GoldPage(dataset, page_id, html, article, "", _host(url) or page_id, None, url,
+                       files=(str(html_path), str(gold_path)))
 
 
 _DRAGNET_COMMENTS = re.compile(r"^[ \t]*[!@#$%^&*()][!@#$%^&*() \t]*COMMENTS[ \t]*$", re.MULTILINE)
@@ -249,7 +264,12 @@ def read_dragnet(root: Path, *, dataset: str = "dragnet") -> Iterator[Record]:
         if gold_path is None:
             yield SkippedPage(dataset, page_id, "no gold file")
             continue
-        text = _decode(_read(gold_path)).replace("\r\n", "\n").replace("\r", "\n")
+        try:
+            text = _decode(_read(gold_path)).replace("\r\n", "\n").replace("\r", "\n")
+            html = _read(html_path)
+        except DatasetError as exc:
+            yield _unreadable(dataset, page_id, exc, html_path, gold_path)
+            continue
         article, comments = text, ""
         if found := _DRAGNET_COMMENTS.search(text):
             article, comments = text[: found.start()], text[found.end() :]
@@ -257,7 +277,8 @@ def read_dragnet(root: Path, *, dataset: str = "dragnet") -> Iterator[Record]:
         if not article:
             yield SkippedPage(dataset, page_id, "empty gold text")
             continue
-        yield GoldPage(dataset, page_id, _read(html_path), article, _lines(comments), page_id, None, None)
+        yield GoldPage(dataset, page_id, html, article, _lines(comments), page_id, None, None,
+                       files=(str(html_path), str(gold_path)))
 
 
 _L3S_ARTICLE = frozenset({1, 2})  # headline, full text
@@ -273,13 +294,19 @@ def read_l3s(root: Path, *, dataset: str = "l3s-gn1") -> Iterator[Record]:
         if gold_path is None:
             yield SkippedPage(dataset, page_id, "no gold file")
             continue
-        runs = _runs(_parse_html(_read(gold_path), gold_path))
+        try:
+            runs = _runs(_parse_html(_read(gold_path), gold_path))
+            html = _read(html_path)
+        except DatasetError as exc:
+            yield _unreadable(dataset, page_id, exc, html_path, gold_path)
+            continue
         article = _select(runs, lambda label: label in _L3S_ARTICLE)
         if not article:
             yield SkippedPage(dataset, page_id, "no headline or full-text runs")
             continue
         comments = _select(runs, lambda label: label in _L3S_COMMENTS)
-        yield GoldPage(dataset, page_id, _read(html_path), article, comments, page_id, None, None)
+        yield GoldPage(dataset, page_id, html, article, comments, page_id, None, None,
+                       files=(str(html_path), str(gold_path)))
 
 
 def read_readability(root: Path, *, dataset: str = "readability") -> Iterator[Record]:
@@ -291,11 +318,17 @@ def read_readability(root: Path, *, dataset: str = "readability") -> Iterator[Re
         if gold_path is None:
             yield SkippedPage(dataset, page_id, "no gold file")
             continue
-        article = _select(_runs(_parse_html(_read(gold_path), gold_path)), lambda label: True)
+        try:
+            article = _select(_runs(_parse_html(_read(gold_path), gold_path)), lambda label: True)
+            html = _read(html_path)
+        except DatasetError as exc:
+            yield _unreadable(dataset, page_id, exc, html_path, gold_path)
+            continue
         if not article:
             yield SkippedPage(dataset, page_id, "empty gold text")
             continue
-        yield GoldPage(dataset, page_id, _read(html_path), article, "", page_id, None, None)
+        yield GoldPage(dataset, page_id, html, article, "", page_id, None, None,
+                       files=(str(html_path), str(gold_path)))
 
 
 _WCXB_TYPES = {"category": "collection"}  # older label of the same page type
@@ -317,33 +350,51 @@ def wcxb_keep_ids(metadata: dict[str, Any]) -> set[str]:
 def read_wcxb(root: Path, *, dataset: str = "wcxb") -> Iterator[Record]:
     """WCXB: ``dev/ground-truth/ID.json`` (``main_content``) and ``dev/html/ID.html.gz``."""
     base = root / "wcxb-dev"
-    try:
-        metadata = json.loads(_read(base / "metadata.json"))
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"cannot parse {base / 'metadata.json'}: {exc}") from exc
+    metadata = _json_object(base / "metadata.json")
     files = metadata.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+        raise DatasetError(f"{base / 'metadata.json'}: 'files' is not an object of objects")
     for file_id in sorted(wcxb_keep_ids(metadata)):
         gt_path = base / "dev" / "ground-truth" / f"{file_id}.json"
+        html_path = base / "dev" / "html" / f"{file_id}.html.gz"
         try:
-            record = json.loads(_read(gt_path))
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"cannot parse {gt_path}: {exc}") from exc
-        article = _lines((record.get("ground_truth") or {}).get("main_content") or "")
+            record = _json_object(gt_path)
+            truth = record.get("ground_truth") or {}
+            main = truth.get("main_content") if isinstance(truth, dict) else None
+            if not isinstance(main, (str, type(None))):
+                raise DatasetError(f"{gt_path}: main_content is a {type(main).__name__}, not text")
+            try:
+                html = gzip.decompress(_read(html_path))
+            except (OSError, EOFError, zlib.error) as exc:
+                raise DatasetError(f"cannot decompress {html_path}: {exc}") from exc
+        except DatasetError as exc:
+            yield _unreadable(dataset, file_id, exc, html_path, gt_path)
+            continue
+        article = _lines(main or "")
         if not article:
             yield SkippedPage(dataset, file_id, "empty or missing main_content")
             continue
         info = files.get(file_id, {})
-        primary = ((record.get("_internal") or {}).get("page_type") or {}).get("primary")
+        internal = record.get("_internal")
+        types = internal.get("page_type") if isinstance(internal, dict) else None
+        primary = types.get("primary") if isinstance(types, dict) else None
         page_type = primary or info.get("page_type") or None
-        page_type = _WCXB_TYPES.get(page_type, page_type) if page_type else None
-        url = record.get("url") or None
+        page_type = _WCXB_TYPES.get(page_type, page_type) if isinstance(page_type, str) else None
+        url = record.get("url") if isinstance(record.get("url"), str) else None
         group = info.get("domain") or _host(url) or file_id
-        html_path = base / "dev" / "html" / f"{file_id}.html.gz"
-        try:
-            html = gzip.decompress(_read(html_path))
-        except (OSError, EOFError) as exc:
-            raise DatasetError(f"cannot decompress {html_path}: {exc}") from exc
-        yield GoldPage(dataset, file_id, html, article, "", group, page_type, url)
+        yield GoldPage(dataset, file_id, html, article, "", str(group), page_type, url or None,
+                       files=(str(html_path), str(gt_path)))
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object; any other content is a DatasetError naming the file."""
+    try:
+        value = json.loads(_read(path))
+    except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8/16/32
+        raise DatasetError(f"cannot parse {path}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise DatasetError(f"{path}: holds a JSON {type(value).__name__}, not an object")
+    return value
 
 
 READERS: dict[str, Callable[..., Iterator[Record]]] = {
