@@ -207,7 +207,8 @@ def render_html(*, title: str, threshold: float, model: str, rows: Sequence[Bloc
         summary.append(("passes", "first + context"))
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>inspect: {esc(title or '(no title)')}</title>", f"<style>{_CSS}</style></head><body>",
-           "<header>", f"<h1>{esc(title) if title else '<span class=empty>(no title)</span>'}</h1>", '<dl class="summary">']
+           "<header>", f"<h1>{esc(title) if title else '<span class=empty>(no title)</span>'}</h1>",
+           '<dl class="summary">']
     out += [f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in summary]
     out.append("</dl>")
     out.append('<nav class="strip" aria-label="blocks by P(content)">')
@@ -246,6 +247,7 @@ def _block_html(row: BlockRow, has_context: bool) -> str:
         for d in row.drivers
     ) or '<span class="empty">no feature moves P when set to the page median</span>'
     return (f'<section class="block{" bad" if row.disagrees else ""}" id="b{row.index}">'
-            f'<div class="p" style="background:{proba_colour(row.proba)}">{row.proba:.2f}<small>P(content)</small></div>'
+            f'<div class="p" style="background:{proba_colour(row.proba)}">{row.proba:.2f}'
+            "<small>P(content)</small></div>"
             f'<div class="body"><div class="meta">{" · ".join(meta)}</div>'
             f'<div class="text">{esc(text)}</div><div class="drivers">{drivers}</div></div></section>')

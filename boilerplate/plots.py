@@ -142,7 +142,8 @@ def precision_recall_figure(outcomes) -> Figure:
     tp = float(np.sum(at & outcomes.labels))
     p_at = tp / max(float(at.sum()), 1.0)
     r_at = tp / max(float(outcomes.labels.sum()), 1.0)
-    left.plot([r_at], [p_at], "o", color="tab:red", label=f"threshold {outcomes.threshold:.2f}: P {p_at:.3f}, R {r_at:.3f}")
+    left.plot([r_at], [p_at], "o", color="tab:red",
+              label=f"threshold {outcomes.threshold:.2f}: P {p_at:.3f}, R {r_at:.3f}")
     left.set_xlabel("recall")
     left.set_ylabel("precision")
     left.set_xlim(0, 1.01)
@@ -224,7 +225,8 @@ def importance_figure(importance: Importance, top: int = TOP_FEATURES) -> Figure
 
 
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:20px auto;max-width:1100px;color:#222;padding:0 16px}
+body{font:14px/1.45 system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:20px auto;max-width:1100px;color:#222;
+ padding:0 16px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 figure{margin:14px 0}img{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:13px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
@@ -256,7 +258,8 @@ def markdown_html(text: str) -> str:
     def flush() -> None:
         if table:
             head, body = table[0], table[1:]
-            out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr></thead><tbody>")
+            cells = "".join(f"<th>{html.escape(c)}</th>" for c in head)
+            out.append(f"<table><thead><tr>{cells}</tr></thead><tbody>")
             out.extend("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
             out.append("</tbody></table>")
             table.clear()

@@ -172,10 +172,18 @@ class PortableClassifier:
     @classmethod
     def from_arrays(cls, data: dict[str, np.ndarray], *, source: str = "arrays") -> PortableClassifier:
         """Build from named arrays (as :meth:`arrays` gives), checking names, dtypes and shapes."""
+        try:
+            return cls._from_arrays(data, source)
+        except (ValueError, TypeError, OverflowError) as exc:  # a value of the wrong kind anywhere
+            raise ModelError(f"{source}: {exc}") from None
+
+    @classmethod
+    def _from_arrays(cls, data: dict[str, np.ndarray], source: str) -> PortableClassifier:
         expected = {"portable_version", *_NODE_ARRAYS, "roots", "baseline", "classes", "n_features", "params_json"}
         if set(data) != expected:
             raise ModelError(f"{source}: arrays {sorted(data)}, expected {sorted(expected)}")
-        if data["portable_version"].shape != () or int(data["portable_version"]) != PORTABLE_VERSION:
+        version = data["portable_version"]
+        if version.shape != () or version.dtype.kind not in "iu" or int(version) != PORTABLE_VERSION:
             raise ModelError(f"{source}: portable format {data['portable_version']!r}, this package reads {PORTABLE_VERSION}")
         nodes = {}
         for name, dtype in _NODE_ARRAYS.items():
@@ -195,12 +203,9 @@ class PortableClassifier:
             params = json.loads(str(data["params_json"]))
         except ValueError:
             raise ModelError(f"{source}: 'params_json' is not JSON") from None
-        try:
-            return cls(**nodes, roots=data["roots"].astype(np.int32), baseline=float(data["baseline"]),
-                       classes_=data["classes"].astype(np.int64), n_features_in_=int(data["n_features"]),
-                       params=params if isinstance(params, dict) else {})
-        except ValueError as exc:
-            raise ModelError(f"{source}: {exc}") from None
+        return cls(**nodes, roots=data["roots"].astype(np.int32), baseline=float(data["baseline"]),
+                   classes_=data["classes"].astype(np.int64), n_features_in_=int(data["n_features"]),
+                   params=params if isinstance(params, dict) else {})
 
 
 def to_portable(classifier: Any) -> PortableClassifier:

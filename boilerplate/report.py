@@ -23,7 +23,7 @@ from .persist import atomic_write
 SAMPLE_ROWS = 5_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BlockOutcomes:
     """The model's final P(content) and the projected label of every test block, and the
     first-pass feature rows of a seeded sample of them (at most ``SAMPLE_ROWS``)."""
@@ -124,7 +124,8 @@ def evaluate_model(*, model=None, datasets: Sequence[str], data_dir=None, cache_
 def block_outcomes(extractor, rows: Sequence, *, target: str) -> BlockOutcomes:
     """Per-block P(content) and labels of the given page rows, with a seeded row sample."""
     if not rows:
-        return BlockOutcomes(float(extractor.threshold), np.zeros(0), np.zeros(0, bool), np.zeros((0, 0)), np.zeros(0, bool))
+        empty = np.zeros(0, bool)
+        return BlockOutcomes(float(extractor.threshold), np.zeros(0), empty, np.zeros((0, 0), np.float32), empty)
     proba = np.concatenate([extractor.proba(r.X, r.paths) for r in rows])
     labels = np.concatenate([r.labels(target) for r in rows])
     starts = np.cumsum([0] + [len(r.X) for r in rows])

@@ -64,6 +64,8 @@ def test_rows_follow_the_page_and_the_threshold(tiny_extractor):
     assert result.title.startswith(page.article.split("\n\n")[0])
     assert "tiny.joblib" in result.html and f"<dd>{len(result.rows)}</dd>" in result.html
     assert all(r.gold is None and not r.disagrees for r in result.rows)
+    # self-contained: inline CSS only, nothing fetched, nothing run
+    assert "<style>" in result.html and not re.search(r"<script|<link|<img|\ssrc=|url\(", result.html)
 
 
 def test_page_text_is_escaped(tiny_extractor):

@@ -65,8 +65,9 @@ def test_all_plots_and_the_index_are_written(tmp_path, tiny_extractor):
 def test_plots_without_data_are_left_out(tmp_path, tiny_extractor):
     report = fake_report(tiny_extractor)
     report.results = {s: {d: v for d, v in r.items() if d != "wcxb"} for s, r in report.results.items()}
-    report.outcomes = None
-    written = write_report(report, tmp_path, classifier=None)
+    report.outcomes = block_outcomes(tiny_extractor, [], target="article")
+    assert len(report.outcomes.proba) == len(report.outcomes.sample_X) == 0
+    written = write_report(report, tmp_path, classifier=tiny_extractor.classifier)
     assert [p.name for p in written] == ["text_f1.png", "index.html"]
     assert "wcxb_types.png" not in written[-1].read_text("utf-8")
 

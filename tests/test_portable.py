@@ -172,7 +172,7 @@ def test_an_object_array_inside_the_npz_is_refused(tmp_path, tiny_extractor):
 
 
 @pytest.mark.parametrize("damage", ["cycle", "shared_child", "feature_range", "child_range", "missing_array",
-                                    "extra_array", "version", "nonfinite", "truncated"])
+                                    "extra_array", "version", "text_version", "text_nodes", "nonfinite", "truncated"])
 def test_damaged_arrays_are_refused(tmp_path, tiny_extractor, damage):
     arrays = dict(to_portable(tiny_extractor.classifier).arrays())
     split = np.flatnonzero(arrays["feature"] >= 0)
@@ -194,6 +194,10 @@ def test_damaged_arrays_are_refused(tmp_path, tiny_extractor, damage):
         arrays["code"] = np.array("import os")
     elif damage == "version":
         arrays["portable_version"] = np.array(99)
+    elif damage == "text_version":
+        arrays["portable_version"] = np.array("one")
+    elif damage == "text_nodes":
+        arrays["feature"] = np.array(["a"] * len(arrays["feature"]))
     elif damage == "nonfinite":
         arrays["value"] = arrays["value"].copy()
         arrays["value"][0] = np.nan
@@ -264,3 +268,21 @@ def test_shipped_portable_model_predicts_without_scikit_learn(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert np.array_equal(np.array(json.loads(result.stdout)), model.content_proba(X))
+
+
+def test_a_crash_while_writing_leaves_the_previous_model(tmp_path, tiny_extractor, monkeypatch):
+    """Atomic writes: a process killed half-way through a save leaves the old file and manifest whole."""
+    path = tmp_path / "m.npz"
+    save_model(tiny_extractor.classifier, path, threshold=0.5, target="article")
+    before, manifest_before = path.read_bytes(), manifest_path(path).read_text()
+
+    def crash(self, handle):
+        handle.write(b"half a model")
+        raise KeyboardInterrupt  # as a kill would stop it
+
+    monkeypatch.setattr(PortableClassifier, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_model(tiny_extractor.classifier, path, threshold=0.7, target="article")
+    assert path.read_bytes() == before and manifest_path(path).read_text() == manifest_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.npz"]
+    load_model(path)

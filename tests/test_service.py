@@ -235,6 +235,15 @@ def test_model_loads_once_per_worker(client):
     assert sum(after.values()) - sum(before.values()) == 20
 
 
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc")
+def test_workers_cap_their_address_space(client):
+    for worker in client.get("/health").json()["workers"]:
+        limits = Path(f"/proc/{worker['pid']}/limits").read_text()
+        line = next(l for l in limits.splitlines() if l.startswith("Max address space"))
+        soft = line.split()[3]
+        assert soft != "unlimited" and int(soft) < 8 * 1024**3, line
+
+
 def test_load_from_a_second_process_has_no_errors(server, tmp_path):
     """scripts/load_test.py in its own process: 400 requests at concurrency 16, zero errors."""
     pages = []
