@@ -1,6 +1,6 @@
 """Rebuild the shipped text model ``models/text.joblib``, its manifest and card, from the public datasets.
 
-    python scripts/build_text_model.py --data-dir ../shared/datasets [--jobs 2]
+    python scripts/build_text_model.py --data-dir ../shared/datasets [--jobs 2] [--threads 2]
 
 Renders the labelled HTML pages of the five datasets to plain text, trains the text
 model on their fixed training split (seeded: the same data and code give the same
@@ -34,11 +34,14 @@ def main() -> None:
     parser.add_argument("--cache-dir")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--output", default=str(MODELS / "text.joblib"))
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads for fitting (1 is faster on a machine shared with other jobs)")
     args = parser.parse_args()
 
     start = time.perf_counter()
-    manifest = train_text(datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir, output=args.output,
-                          n_jobs=args.jobs, progress=True)
+    with threadpool_limits(args.threads):
+        manifest = train_text(datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir,
+                              output=args.output, n_jobs=args.jobs, progress=True)
     print(f"trained in {manifest['train_seconds']} s: {manifest['size_bytes']} bytes, threshold {manifest['threshold']}",
           flush=True)
     pages, skipped = load_text_pages(DATASETS, split="test", data_dir=args.data_dir, cache_dir=args.cache_dir,

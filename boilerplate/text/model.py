@@ -81,7 +81,7 @@ class TwoPassClassifier(BlockClassifier):
     Same parameters as :class:`BlockClassifier` (used for every model). :meth:`fit` takes
     ``pages`` (a page number per row; a page's rows contiguous and in order) and ``folds``
     (0 or 1 per row, constant within a site). Each pass is two models, one per fold,
-    averaged at prediction; ``oof_proba_`` holds every training row's P(content) from
+    averaged at prediction; ``oof_proba_`` (dropped before saving) holds every training row's P(content) from
     the models that did not see it, for choosing the threshold.
     """
 

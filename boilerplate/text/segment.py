@@ -13,8 +13,10 @@ page flattened to one line, or a paragraph glued to its menus) is cut further, a
   runs into lower-case text, its last word is taken as the first word of that text (a
   title or sentence after the menu);
 * **labels and timestamps**: before a capitalised ``Word:`` (``Related:``, ``Photo:``,
-  ``Watch:``), after a timestamp (``03:13``) or a capitalised stop word that starts a
-  sentence inside a run (``… Ad Feedback | The council said …``);
+  ``Watch:``) and a byline's ``By``, after a timestamp (``03:13``) or a year before a
+  capitalised word, and before a capitalised stop word followed by lower case: a
+  sentence that starts without a full stop before it (``… Ad Feedback | The council
+  said …``);
 * **repeated phrases**: before a capitalised two-word phrase that occurs three or more
   times on the page (``Now playing``, ``Read more``, ``Ad Feedback``).
 
@@ -60,6 +62,7 @@ _NUMBER = re.compile(r"^[\d.,:/%+–-]+$")
 _SEPARATOR = frozenset("| • · » « › ‹ / > < - – — ~ * + ::".split())
 _MERIDIEM = re.compile(r"^(?:[AaPp]\.?[Mm]\.?|[A-Z]{2,4}T)[,.]?$")
 _CUT_BEFORE = frozenset("©®")
+_YEAR = re.compile(r"^(?:19|20)\d{2}[,.]?$")
 #: Keyword groups whose capitalised phrases start a new segment.
 _BOUNDARY_GROUPS = frozenset(("advert", "related", "media", "subscribe", "login", "cookie", "copyright"))
 _LABEL = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’&-]{0,20}:$")
@@ -183,10 +186,15 @@ def _cuts(tokens: list[_Token], repeated: frozenset[str], phrases: tuple[set[int
             cuts[i] = Cut.RUN
         elif tok.text[0] in _CUT_BEFORE or tok.start in phrase_starts or (prev.end in phrase_ends and tok.cap):
             cuts[i] = Cut.RUN
-        elif (tok.cap and tok.text.lower() in _STOP_STARTS and (prev.cap or prev.number)
-              and prev.text[-1] != ":" and i + 1 < n and tokens[i + 1].lower):
-            cuts[i] = Cut.RUN
-        elif repeated and i + 1 < n and tok.cap and _phrase(tok, tokens[i + 1]) in repeated:
+        elif (tok.cap and tok.text != "I" and tok.text.lower() in _STOP_STARTS and prev.text[-1] not in ":,;"
+              and i + 1 < n and tokens[i + 1].lower):
+            cuts[i] = Cut.RUN  # "… rivers rise | The repairs are …": a sentence starts without a full stop
+        elif _YEAR.match(prev.text) and tok.cap and i + 1 < n and tokens[i + 1].lower:
+            cuts[i] = Cut.RUN  # "… March 3, 2026 | Three weeks after …"
+        elif tok.text == "By" and not prev.sentence_end and i + 1 < n and tokens[i + 1].cap:
+            cuts[i] = Cut.RUN  # a byline after a headline
+        elif (repeated and i + 1 < n and tok.cap and _phrase(tok, tokens[i + 1]) in repeated
+              and _phrase(prev, tok) not in repeated):
             cuts[i] = Cut.RUN
     i = 0
     while i < n:
@@ -197,13 +205,14 @@ def _cuts(tokens: list[_Token], repeated: frozenset[str], phrases: tuple[set[int
         while j < n and tokens[j].menu_like:
             j += 1
         length = j - i
-        continues_sentence = i > 0 and not tokens[i - 1].sentence_end and (i not in cuts)
+        after_label = i > 0 and tokens[i - 1].text[-1] == ":"
+        continues_sentence = i > 0 and not tokens[i - 1].sentence_end and (i not in cuts) and not after_label
         if length >= LONG_RUN_TOKENS or (length >= MIN_RUN_TOKENS and not continues_sentence):
-            if i > 0:
+            if i > 0 and not after_label:
                 cuts.setdefault(i, Cut.RUN)
             if j < n and not tokens[j].lower:
                 cuts.setdefault(j, Cut.RUN)
-            elif j < n and length >= LONG_RUN_TOKENS and tokens[j - 1].cap:
+            elif j < n and (length >= LONG_RUN_TOKENS or after_label) and tokens[j - 1].cap:
                 cuts.setdefault(j - 1, Cut.RUN)  # the run's last word starts the lower-case text after it
         i = j
     return cuts

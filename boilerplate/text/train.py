@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.20, 0.81, 0.05))
 #: The shipped text model's parameters: big enough for the page-context features, small
 #: enough to train in a few minutes on two cores and to stay under a megabyte or two.
-DEFAULT_PARAMS: dict[str, Any] = {"max_iter": 150, "max_leaf_nodes": 31, "min_samples_leaf": 40}
+DEFAULT_PARAMS: dict[str, Any] = {"max_iter": 250, "max_leaf_nodes": 31, "min_samples_leaf": 40}
 
 
 def load_text_pages(datasets: Sequence[str], *, split: str, data_dir=None, cache_dir=None, n_jobs: int = 1,
@@ -115,6 +115,7 @@ def fit_text_extractor(rows: Sequence[TextRows], *, params: dict[str, Any] | Non
     pages = np.concatenate([np.full(len(r.y), i) for i, r in enumerate(rows)])
     classifier = TwoPassClassifier(**params).fit(X, y, sample_weight=w, pages=pages, folds=site_folds(rows))
     threshold, oof_score = choose_threshold(rows, classifier.oof_proba_) if tune_threshold else (0.5, float("nan"))
+    del classifier.oof_proba_  # one number per training segment: not part of the model file
     info = {
         "train_pages": len({(r.dataset, r.page_id) for r in rows}),
         "train_segments": int(len(y)),
