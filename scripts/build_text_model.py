@@ -111,7 +111,8 @@ result, by:
 - **Limits**: the training text is rendered from HTML blocks, so a text dump made by
   another tool (other line breaking, alt texts, no hidden text) differs somewhat; pages
   are English-dominated. Without markup, comments and teasers that read like prose are
-  the main errors. Loading is refused when the file's checksum, the text feature
+  the main errors, and short boilerplate set between the article's sentences (an ad
+  marker, a photo caption, a playlist, a "Related:" teaser) is often kept. Loading is refused when the file's checksum, the text feature
   version or the segmenter version does not match the manifest.
 
 ## Scores on the test split
