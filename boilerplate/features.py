@@ -105,13 +105,13 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
 
     chars = np.fromiter(map(len, texts), np.float64, n)
     words = np.fromiter(map(len, tokens), np.float64, n)
-    letters = _count(_LETTER, texts)
+    letters = count_matches(_LETTER, texts)
     stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
     word_chars = np.fromiter((sum(map(len, t)) for t in tokens), np.float64, n)
     link_chars = np.fromiter((b.link_chars for b in blocks), np.float64, n)
     links = np.fromiter((b.n_links for b in blocks), np.float64, n)
     depth = np.fromiter((b.depth for b in blocks), np.float64, n)
-    sentences = _count(_SENTENCE_END, texts)
+    sentences = count_matches(_SENTENCE_END, texts)
     is_heading = np.fromiter((b.tag in _HEADINGS for b in blocks), np.float64, n)
     terminal = np.fromiter((t[-1] in _TERMINAL for t in texts), np.float64, n)
     safe_chars = np.maximum(chars, 1.0)
@@ -130,20 +130,20 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
         "link_density": link_density,
         "log_links": np.log1p(links),
         "stopword_ratio": stop_ratio,
-        "punct_ratio": _count(_PUNCT, texts) / safe_chars,
-        "digit_ratio": _count(_DIGIT, texts) / safe_chars,
-        "upper_ratio": _count(_UPPER, texts) / safe_letters,
-        "titlecase_ratio": _count(_TITLE_WORD, texts) / safe_words,
-        "separator_ratio": _count(_SEPARATOR, texts) / safe_words,
-        "cjk_ratio": _count(_CJK, texts) / safe_chars,
-        "date_hits": np.minimum(_count(_DATE, texts), 5.0),
+        "punct_ratio": count_matches(_PUNCT, texts) / safe_chars,
+        "digit_ratio": count_matches(_DIGIT, texts) / safe_chars,
+        "upper_ratio": count_matches(_UPPER, texts) / safe_letters,
+        "titlecase_ratio": count_matches(_TITLE_WORD, texts) / safe_words,
+        "separator_ratio": count_matches(_SEPARATOR, texts) / safe_words,
+        "cjk_ratio": count_matches(_CJK, texts) / safe_chars,
+        "date_hits": np.minimum(count_matches(_DATE, texts), 5.0),
         "ends_with_terminal": terminal,
         "text_density": text_density,
         "depth": depth,
         "is_heading": is_heading,
     }
     columns = [local[name] for name in _LOCAL]
-    columns += list(_keyword_hits(texts))
+    columns += list(keyword_hits(texts))
     container = np.fromiter((_CONTAINER_INDEX.get(b.tag, -1) for b in blocks), np.int64, n)
     columns += [(container == i).astype(np.float64) for i in range(len(_CONTAINER_TAGS))]
     columns += _bits((b.tag_mask for b in blocks), n, len(TAG_BITS))
@@ -176,26 +176,27 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
         same_prev,
         same_next,
         (index - longest) / max(n, 1),
-        _window_mean(local["log_words"], 5),
-        _window_mean(link_density, 5),
-        _window_mean(stop_ratio, 5),
+        window_mean(local["log_words"], 5),
+        window_mean(link_density, 5),
+        window_mean(stop_ratio, 5),
         np.full(n, float(stops.sum()) / max(float(words.sum()), 1.0)),
     ]
     for offset in _OFFSETS:
-        columns += [_shift(local[key], offset) for key in _CONTEXT_KEYS]
+        columns += [shift(local[key], offset) for key in _CONTEXT_KEYS]
     schema, og_types = schema_groups()
     columns += [np.full(n, float(bool(types & schema_types))) for _, types in schema]
     columns += [np.full(n, float(og_type == t)) for t in og_types]
     return np.column_stack(columns).astype(np.float32)
 
 
-def _count(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
+def count_matches(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
+    """Number of matches of ``pattern`` in each text."""
     findall = pattern.findall
     return np.fromiter((len(findall(t)) for t in texts), np.float64, len(texts))
 
 
-def _keyword_hits(texts: list[str]) -> np.ndarray:
-    """Keyword-group hit counts per block, from one regex pass over the joined page text."""
+def keyword_hits(texts: list[str]) -> np.ndarray:
+    """Keyword-group hit counts per text (block or segment), from one regex pass over the joined texts."""
     names, pattern = text_keywords()
     hits = np.zeros((len(names), len(texts)), dtype=np.float64)
     joined = "\n".join(texts)
@@ -215,7 +216,7 @@ def _bits(masks, n: int, width: int) -> list[np.ndarray]:
     return [((values >> i) & 1).astype(np.float64) for i in range(width)]
 
 
-def _shift(values: np.ndarray, offset: int) -> np.ndarray:
+def shift(values: np.ndarray, offset: int) -> np.ndarray:
     """values[i + offset], with -1 where that neighbour does not exist."""
     out = np.full_like(values, -1.0)
     if offset < 0:
@@ -225,7 +226,8 @@ def _shift(values: np.ndarray, offset: int) -> np.ndarray:
     return out
 
 
-def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of ``values`` over ``i - radius … i + radius`` (clipped at the ends)."""
     padded = np.concatenate([[0.0], np.cumsum(values)])
     n = len(values)
     lo = np.clip(np.arange(n) - radius, 0, n)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..features import page_language
+from ..features import count_matches, keyword_hits, page_language, shift, window_mean
 from ..vocab import stopwords, text_keywords
 from .segment import SEGMENT_VERSION, Cut, Segment
 
@@ -94,7 +94,7 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
     words = np.fromiter(map(len, tokens), np.float64, n)
     safe_chars = np.maximum(chars, 1.0)
     safe_words = np.maximum(words, 1.0)
-    letters = np.maximum(_count(_LETTER, texts), 1.0)
+    letters = np.maximum(count_matches(_LETTER, texts), 1.0)
     stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
     word_chars = np.fromiter((sum(map(len, t)) for t in tokens), np.float64, n)
     titled = [[bool(_TITLE_WORD.match(w)) for w in r] for r in raw]
@@ -106,7 +106,7 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
     terminal = np.fromiter((t[-1] in _TERMINAL for t in texts), np.float64, n)
     first = [_first_letter(t) for t in texts]
     starts_lower = np.fromiter((f.islower() for f in first), np.float64, n)
-    kw = _keyword_hits(texts)
+    kw = keyword_hits(texts)
     kw_total = np.minimum(kw.sum(axis=0), 5.0)
     # Prose: words of a segment that looks like running text (stop words, a sentence end).
     prose = words * (stop_ratio >= 0.2) * (terminal > 0) * (words >= 6)
@@ -116,27 +116,27 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
         "log_chars": np.log1p(chars),
         "log_words": np.log1p(words),
         "mean_word_len": word_chars / safe_words,
-        "log_sentences": np.log1p(_count(_SENTENCE_END, texts)),
+        "log_sentences": np.log1p(count_matches(_SENTENCE_END, texts)),
         "ends_with_terminal": terminal,
         "ends_with_colon": np.fromiter((t[-1] == ":" for t in texts), np.float64, n),
         "starts_upper": np.fromiter((f.isupper() for f in first), np.float64, n),
         "starts_lower": starts_lower,
         "starts_with_label": np.fromiter((bool(_LABEL_START.match(t)) for t in texts), np.float64, n),
         "stopword_ratio": stop_ratio,
-        "upper_ratio": _count(_UPPER, texts) / letters,
+        "upper_ratio": count_matches(_UPPER, texts) / letters,
         "titlecase_ratio": title_words / safe_raw,
         "title_run_share": title_run / safe_raw,
         "log_title_run": np.log1p(title_run),
         "allcaps_ratio": allcaps / safe_raw,
-        "punct_ratio": _count(_PUNCT, texts) / safe_chars,
-        "comma_ratio": _count(_COMMA, texts) / safe_words,
-        "separator_ratio": _count(_SEPARATOR, texts) / safe_raw,
-        "digit_ratio": _count(_DIGIT, texts) / safe_chars,
-        "cjk_ratio": _count(_CJK, texts) / safe_chars,
-        "timestamp_hits": np.minimum(_count(_TIMESTAMP, texts), 5.0),
-        "date_hits": np.minimum(_count(_DATE, texts), 5.0),
-        "url_hits": np.minimum(_count(_URL, texts), 5.0),
-        "quote_hits": np.minimum(_count(_QUOTE, texts), 5.0),
+        "punct_ratio": count_matches(_PUNCT, texts) / safe_chars,
+        "comma_ratio": count_matches(_COMMA, texts) / safe_words,
+        "separator_ratio": count_matches(_SEPARATOR, texts) / safe_raw,
+        "digit_ratio": count_matches(_DIGIT, texts) / safe_chars,
+        "cjk_ratio": count_matches(_CJK, texts) / safe_chars,
+        "timestamp_hits": np.minimum(count_matches(_TIMESTAMP, texts), 5.0),
+        "date_hits": np.minimum(count_matches(_DATE, texts), 5.0),
+        "url_hits": np.minimum(count_matches(_URL, texts), 5.0),
+        "quote_hits": np.minimum(count_matches(_QUOTE, texts), 5.0),
     }
     extra = {"kw_total": kw_total, "prose": np.log1p(prose)}
     cuts = np.fromiter((int(s.cut) for s in segments), np.int64, n)
@@ -193,9 +193,9 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
         np.log1p(np.cumsum(local["timestamp_hits"]) - local["timestamp_hits"]),
     ]
     values = {**local, **extra}
-    columns += [_window_mean(values[key], radius) for key, radius in _WINDOWS]
+    columns += [window_mean(values[key], radius) for key, radius in _WINDOWS]
     for offset in _OFFSETS:
-        columns += [_shift(values[key], offset) for key in _CONTEXT_KEYS]
+        columns += [shift(values[key], offset) for key in _CONTEXT_KEYS]
     return np.column_stack(columns).astype(np.float32)
 
 
@@ -214,51 +214,12 @@ def _longest_run(flags: list[bool]) -> int:
     return best
 
 
-def _count(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
-    findall = pattern.findall
-    return np.fromiter((len(findall(t)) for t in texts), np.float64, len(texts))
-
-
-def _keyword_hits(texts: list[str]) -> np.ndarray:
-    """Keyword-group hit counts per segment, from one regex pass over the joined text."""
-    names, pattern = text_keywords()
-    hits = np.zeros((len(names), len(texts)), dtype=np.float64)
-    joined = "\n".join(texts)
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    positions, groups = [], []
-    for match in pattern.finditer(joined):
-        positions.append(match.start())
-        groups.append(int(match.lastgroup[1:]))
-    if positions:
-        segment_of = np.searchsorted(starts, np.asarray(positions), side="right") - 1
-        np.add.at(hits, (np.asarray(groups), segment_of), 1.0)
-    return np.minimum(hits, 5.0)
-
-
-def _shift(values: np.ndarray, offset: int) -> np.ndarray:
-    """values[i + offset], with -1 where that neighbour does not exist."""
-    out = np.full_like(values, -1.0)
-    if offset < 0:
-        out[-offset:] = values[:offset]
-    else:
-        out[:-offset] = values[offset:]
-    return out
-
-
 def _window_sum(values: np.ndarray, radius: int) -> np.ndarray:
     padded = np.concatenate([[0.0], np.cumsum(values)])
     n = len(values)
     lo = np.clip(np.arange(n) - radius, 0, n)
     hi = np.clip(np.arange(n) + radius + 1, 0, n)
     return padded[hi] - padded[lo]
-
-
-def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
-    padded = np.concatenate([[0.0], np.cumsum(values)])
-    n = len(values)
-    lo = np.clip(np.arange(n) - radius, 0, n)
-    hi = np.clip(np.arange(n) + radius + 1, 0, n)
-    return (padded[hi] - padded[lo]) / (hi - lo)
 
 
 __all__ = ["SEGMENT_VERSION", "TEXT_FEATURE_NAMES", "TEXT_FEATURE_VERSION", "segment_features"]
