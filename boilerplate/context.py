@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .features import shift
+
 #: Bump when a column is added, removed or changes meaning.
 CONTEXT_VERSION = 1
 _OFFSETS = (-3, -2, -1, 1, 2, 3)
@@ -32,13 +34,7 @@ def context_features(proba: np.ndarray, paths: Sequence[str]) -> np.ndarray:
         return np.zeros((0, len(CONTEXT_NAMES)), dtype=np.float32)
     index = np.arange(n)
     columns = [p]
-    for offset in _OFFSETS:
-        shifted = np.full(n, -1.0)
-        if offset < 0:
-            shifted[-offset:] = p[:offset]
-        else:
-            shifted[:-offset] = p[offset:]
-        columns.append(shifted)
+    columns += [shift(p, offset) for offset in _OFFSETS]
     cumulative = np.concatenate([[0.0], np.cumsum(p)])
     for radius in _RADII:
         lo, hi = np.clip(index - radius, 0, n), np.clip(index + radius + 1, 0, n)

@@ -18,6 +18,7 @@ import hashlib
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..features import shift
 from ..model import BlockClassifier
 from .features import TEXT_FEATURE_NAMES
 
@@ -39,13 +40,7 @@ def context_features(proba: np.ndarray, words: np.ndarray) -> np.ndarray:
         return np.zeros((0, len(CONTEXT_NAMES)), dtype=np.float32)
     w = np.maximum(np.asarray(words, dtype=np.float64), 1.0)
     columns = [p]
-    for offset in _OFFSETS:
-        shifted = np.full(n, -1.0)
-        if offset < 0:
-            shifted[-offset:] = p[:offset]
-        else:
-            shifted[:-offset] = p[offset:]
-        columns.append(shifted)
+    columns += [shift(p, offset) for offset in _OFFSETS]
     mass = np.concatenate([[0.0], np.cumsum(p * w)])
     weight = np.concatenate([[0.0], np.cumsum(w)])
     index = np.arange(n)
