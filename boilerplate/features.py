@@ -17,7 +17,7 @@ import numpy as np
 
 from .blocks import TAG_BITS, Block
 from .parse import Document
-from .vocab import class_groups, schema_groups, stopwords, text_keywords
+from .vocab import class_groups, lowercase_keywords, schema_groups, stopwords, text_keywords
 
 FEATURE_VERSION = 2
 
@@ -197,12 +197,12 @@ def count_matches(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
 
 def keyword_hits(texts: list[str]) -> np.ndarray:
     """Keyword-group hit counts per text (block or segment), from one regex pass over the joined texts."""
-    names, pattern = text_keywords()
+    names, _ = text_keywords()
     hits = np.zeros((len(names), len(texts)), dtype=np.float64)
-    joined = "\n".join(texts)
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    lowered = [t.lower() for t in texts]  # lower() may change a text's length: offsets come from these
+    starts = np.cumsum([0] + [len(t) + 1 for t in lowered[:-1]])
     positions, groups = [], []
-    for match in pattern.finditer(joined):
+    for match in lowercase_keywords().finditer("\n".join(lowered)):
         positions.append(match.start())
         groups.append(int(match.lastgroup[1:]))
     if positions:

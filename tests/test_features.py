@@ -6,10 +6,13 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boilerplate.blocks import Block, split_blocks
 from boilerplate.features import FEATURE_NAMES, FEATURE_VERSION, block_features, page_language
 from boilerplate.parse import parse
+from boilerplate.vocab import lowercase_keywords, text_keywords
 
 PAGE = """<html><head><title>Harbour closed by storm</title></head><body>
 <nav><ul><li><a href="/">Home News Sport</a></li></ul></nav>
@@ -201,3 +204,20 @@ def test_cjk_page() -> None:
     assert (matrix[:, col("cjk_ratio")] > 0.5).all()
     assert np.isfinite(matrix).all()
     assert matrix.dtype == np.float32
+
+
+_PHRASES = ["Share", "TWEET", "pin it", "Privacy Policy", "©", "a©b", "Sign-Up", "sign up", "Read More", "reply",
+            "commentary", "Ad Feedback", "«Home»", "résumé", "Log In", "upvote", "_share", "ﬁle", "İstanbul"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PHRASES), st.text(max_size=12)), max_size=30), st.sampled_from([" ", "", "\n", "-"]))
+def test_fast_keyword_pattern_matches_the_reference_pattern(words: list[str], glue: str) -> None:
+    """The lower-cased fast pattern finds what the case-insensitive reference pattern finds."""
+    text = glue.join(words)
+    _, reference = text_keywords()
+    if len(text.lower()) != len(text):
+        return  # a few characters change length when lower-cased; positions then differ by design
+    expected = [(m.start(), int(m.lastgroup[1:])) for m in reference.finditer(text)]
+    found = [(m.start(), int(m.lastgroup[1:])) for m in lowercase_keywords().finditer(text.lower())]
+    assert found == expected
