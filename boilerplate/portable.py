@@ -36,6 +36,11 @@ import numpy as np
 
 from .errors import ModelError
 
+try:  # the compiled walk (``_trees.pyx``), built on install; the numpy walk below is the fallback
+    from ._trees import raw_scores as _compiled_raw_scores
+except ImportError:  # pragma: no cover - a source tree without the built extension
+    _compiled_raw_scores = None
+
 #: Bump when the arrays or their meaning change; files record it and loading checks it.
 PORTABLE_VERSION = 1
 
@@ -87,6 +92,10 @@ class PortableClassifier:
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has shape {X.shape}; this model expects (n, {self.n_features_in_})")
         raw = np.empty(X.shape[0], dtype=np.float64)
+        if _compiled_raw_scores is not None:
+            _compiled_raw_scores(np.ascontiguousarray(X), self.feature, self.threshold, self.missing_left.view(np.uint8),
+                                 self.left, self.right, self.value, self.roots, self.baseline, raw)
+            return raw
         for start in range(0, X.shape[0], CHUNK_ROWS):
             raw[start:start + CHUNK_ROWS] = self._raw(X[start:start + CHUNK_ROWS])
         return raw

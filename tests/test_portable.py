@@ -37,6 +37,14 @@ def deep_classifier() -> BlockClassifier:
         return BlockClassifier(max_iter=15, max_leaf_nodes=63, min_samples_leaf=3).fit(X, y)
 
 
+@pytest.fixture(params=["compiled", "numpy"], autouse=True)
+def walk(request, monkeypatch) -> str:
+    """Every test runs with the compiled walk (``_trees.pyx``) and with the numpy fallback."""
+    if request.param == "numpy":
+        monkeypatch.setattr(boilerplate.portable, "_compiled_raw_scores", None)
+    return request.param
+
+
 def _inputs(rng: np.random.Generator, n_features: int = N_FEATURES) -> np.ndarray:
     X = rng.normal(size=(700, n_features)).astype(np.float32)
     X[rng.random(X.shape) < 0.05] = np.nan
@@ -212,7 +220,7 @@ def test_portable_module_needs_neither_pickle_nor_scikit_learn():
     tree = ast.parse(Path(boilerplate.portable.__file__).read_text("utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"__future__", "json", "dataclasses", "typing", "numpy", "errors", ""}, imported
+    assert imported <= {"__future__", "json", "dataclasses", "typing", "numpy", "errors", "_trees", ""}, imported
     assert "allow_pickle=False" in Path(boilerplate.portable.__file__).read_text("utf-8")
 
 
