@@ -1,9 +1,18 @@
-"""Compiled extensions; everything else is in pyproject.toml."""
+"""Compiled extensions (Cython); everything else is in pyproject.toml.
 
+``_trees`` walks the exported trees, ``_walk`` walks lxml's parsed tree into blocks
+(it reads libxml2's nodes, so it builds against lxml's bundled headers).
+"""
+
+import lxml
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 setup(ext_modules=cythonize(
-    [Extension("boilerplate._trees", ["boilerplate/_trees.pyx"], extra_compile_args=["-O3"])],
+    [
+        Extension("boilerplate._trees", ["boilerplate/_trees.pyx"], extra_compile_args=["-O3"]),
+        Extension("boilerplate._walk", ["boilerplate/_walk.pyx"], include_dirs=lxml.get_include(),
+                  extra_compile_args=["-O3"]),
+    ],
     language_level=3,
 ))

@@ -19,6 +19,11 @@ from .limits import MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_CLASS_ID_CHARS, MAX_PATH_AN
 from .parse import Document
 from .vocab import class_groups
 
+try:  # the compiled walk (``_walk.pyx``), built on install
+    from ._walk import walk_blocks as _compiled_walk
+except ImportError:  # pragma: no cover - a source tree without the built extension
+    _compiled_walk = None
+
 #: Bump when block segmentation or any Block field changes meaning.
 BLOCKS_VERSION = 1
 
@@ -42,6 +47,8 @@ _B_FALLBACK = {"b": _TAG_BIT["strong"], "i": _TAG_BIT["em"]}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CLASS_MEMO: dict[str, int] = {}
 _CLASS_MEMO_MAX = 100_000
+_INFO_MEMO_MAX_CHARS = 512
+_INFO_MEMO: dict[tuple[str, str, str, bool, str], tuple[str, int, int, bool]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +100,41 @@ def class_mask(value: str) -> int:
     return mask
 
 
-def _frame_for(element: etree._Element, parent: _Frame) -> _Frame:
-    tag = element.tag.lower() if isinstance(element.tag, str) else ""
+def element_info(tag: str, classes: str, ident: str, hidden: bool, style: str) -> tuple[str, int, int, bool]:
+    """What an element contributes whatever its ancestors: path label, tag bits (with the
+    ``hidden`` bit for ``hidden``/``aria-hidden``/hiding styles), class/id group bits, and
+    whether it bounds a block. Shared by both walks (``_walk.pyx`` and the Python one)."""
+    key = (tag, classes, ident, hidden, style)
+    info = _INFO_MEMO.get(key)
+    if info is None:
+        info = _element_info(tag, classes, ident, hidden, style)
+        if len(classes) + len(ident) + len(style) <= _INFO_MEMO_MAX_CHARS:  # no giant keys kept
+            if len(_INFO_MEMO) >= _CLASS_MEMO_MAX:
+                _INFO_MEMO.clear()
+            _INFO_MEMO[key] = info
+    return info
+
+
+def _element_info(tag: str, classes: str, ident: str, hidden: bool, style: str) -> tuple[str, int, int, bool]:
     bits = _TAG_BIT.get(tag) or _B_FALLBACK.get(tag, 0)
-    get = element.get
-    classes = get("class") or ""
-    ident = get("id") or ""
-    own = class_mask(f"{classes} {ident}"[:MAX_CLASS_ID_CHARS]) if (classes or ident) else 0
-    if get("hidden") is not None or get("aria-hidden") == "true" or _HIDDEN_STYLE.search(get("style") or ""):
+    if hidden or (style and _HIDDEN_STYLE.search(style)):
         bits |= _HIDDEN_BIT
+    own = class_mask(f"{classes} {ident}"[:MAX_CLASS_ID_CHARS]) if (classes or ident) else 0
     label = tag
     if ident:
         label += "#" + ident.split()[0][:30]
     if classes:
         label += "." + ".".join(c[:30] for c in classes.split()[:3])
+    return label, bits, own, tag in BLOCK_TAGS
+
+
+def _frame_for(element: etree._Element, parent: _Frame) -> _Frame:
+    tag = element.tag.lower() if isinstance(element.tag, str) else ""
+    get = element.get
+    hidden = get("hidden") is not None or get("aria-hidden") == "true"
+    label, bits, own, is_block = element_info(tag, get("class") or "", get("id") or "", hidden, get("style") or "")
     return _Frame(tag=tag, label=label, tag_mask=parent.tag_mask | bits, own_class_mask=own,
-                  class_mask=parent.class_mask | own, is_block=tag in BLOCK_TAGS)
+                  class_mask=parent.class_mask | own, is_block=is_block)
 
 
 class _Builder:
@@ -157,7 +183,14 @@ class _Builder:
 
 def split_blocks(document: Document) -> list[Block]:
     """The document's non-empty text blocks in reading order (at most ``MAX_BLOCKS``)."""
-    root = document.root
+    if _compiled_walk is not None:
+        return _compiled_walk(document.root, element_info, Block, MAX_BLOCKS, MAX_BLOCK_CHARS, MAX_PATH_ANCESTORS,
+                              _LINK_BIT)
+    return _walk_python(document.root)
+
+
+def _walk_python(root: etree._Element) -> list[Block]:
+    """The walk in Python: the reference for ``_walk.pyx`` and the fallback without it."""
     top = _Frame(tag="", label="", tag_mask=0, own_class_mask=0, class_mask=0, is_block=True)
     stack: list[_Frame] = [top]
     out = _Builder()
