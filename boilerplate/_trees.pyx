@@ -11,11 +11,14 @@ def raw_scores(const float[:, ::1] X, const int[::1] feature, const double[::1] 
     """Write baseline + Σ leaf values of every tree into ``out[i]`` for each row ``X[i]``."""
     cdef Py_ssize_t i, t, n_rows = X.shape[0], n_trees = roots.shape[0]
     cdef int node
-    cdef double x, total
+    cdef double x
     with nogil:
+        # Tree by tree over all rows: one tree's nodes stay in cache while every row walks it;
+        # each row still adds its leaf values in boosting order, as scikit-learn does.
         for i in range(n_rows):
-            total = baseline
-            for t in range(n_trees):
+            out[i] = baseline
+        for t in range(n_trees):
+            for i in range(n_rows):
                 node = roots[t]
                 while feature[node] >= 0:
                     x = X[i, feature[node]]
@@ -25,5 +28,4 @@ def raw_scores(const float[:, ::1] X, const int[::1] feature, const double[::1] 
                         node = left[node]
                     else:
                         node = right[node]
-                total += value[node]
-            out[i] = total
+                out[i] += value[node]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,10 +17,12 @@ from .context import context_features
 from .decode import decode
 from .errors import ModelError
 from .features import page_features
-from .model import BlockClassifier
 from .parse import parse
 from .persist import is_export_of, load_model
 from .portable import PortableClassifier
+
+if TYPE_CHECKING:  # scikit-learn is imported only when a joblib model is loaded or trained
+    from .model import BlockClassifier
 
 DEFAULT_MODEL_NAME = "default.joblib"
 #: Its export to plain arrays (``portable.py``), loaded instead when it matches the joblib file.

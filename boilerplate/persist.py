@@ -21,19 +21,19 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import joblib
 import numpy as np
-import sklearn
 
 from . import __version__
 from .blocks import BLOCKS_VERSION
 from .errors import ModelError
 from .context import CONTEXT_NAMES, CONTEXT_VERSION
 from .features import FEATURE_NAMES, FEATURE_VERSION
-from .model import BlockClassifier
 from .portable import PortableClassifier, to_portable
+
+if TYPE_CHECKING:  # scikit-learn and joblib load only for joblib files: the portable path needs neither
+    from .model import BlockClassifier
 
 FORMAT = "boilerplate-model"
 FORMAT_VERSION = 1
@@ -100,6 +100,9 @@ def save_model(
     A ``.npz`` path writes the portable arrays (a ``BlockClassifier`` is exported first),
     any other path a joblib file of the classifier.
     """
+    import joblib
+    import sklearn
+
     path = Path(path)
     file_format = FILE_FORMATS.get(path.suffix, "joblib")
     _check_manifest_owner(path)
@@ -243,6 +246,10 @@ def load_model(path: str | os.PathLike[str], *, feature_names: Sequence[str] | N
         if classifier.n_features_in_ != expected:
             raise ModelError(f"{path}: expects {classifier.n_features_in_} features, this package computes {expected}")
         return classifier, manifest
+    import joblib
+
+    from .model import BlockClassifier
+
     try:
         classifier = joblib.load(path)
     except Exception as exc:  # a verified file that still fails: incompatible library versions

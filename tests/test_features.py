@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from boilerplate import features
 from boilerplate.blocks import Block, split_blocks
 from boilerplate.features import FEATURE_NAMES, FEATURE_VERSION, block_features, page_language
 from boilerplate.parse import parse
@@ -221,3 +222,21 @@ def test_fast_keyword_pattern_matches_the_reference_pattern(words: list[str], gl
     expected = [(m.start(), int(m.lastgroup[1:])) for m in reference.finditer(text)]
     found = [(m.start(), int(m.lastgroup[1:])) for m in lowercase_keywords().finditer(text.lower())]
     assert found == expected
+
+
+_COUNTED = st.lists(st.text(alphabet=st.sampled_from(list("aZ9 .!?,é日本Ж|»:/-\n\"'”") + ["\ud800", "😀", "Ⅻ", "٣"]),
+                            min_size=1, max_size=40), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_COUNTED)
+def test_vectorised_counts_equal_a_regex_call_per_text(texts: list[str]) -> None:
+    """The table and joined-text counts give what one findall per text gives."""
+    texts = [t.replace("\n", " ") for t in texts]  # block texts hold no newline
+    points = features.CodePoints.of(texts)
+    for pattern in (features._LETTER, features._DIGIT, features._UPPER, features._PUNCT, features._SEPARATOR,
+                    features._CJK):
+        assert np.array_equal(features.count_chars(pattern, points), features.count_matches(pattern, texts)), pattern
+    for pattern in (features._SENTENCE_END, features._TITLE_WORD, features._DATE):
+        assert np.array_equal(features.count_matches_joined(pattern, texts),
+                              features.count_matches(pattern, texts)), pattern

@@ -7,15 +7,17 @@ import threading
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..model import BlockClassifier
 from ..persist import load_model
 from .features import TEXT_FEATURE_NAMES, TEXT_FEATURE_VERSION, segment_features
 from .segment import SEGMENT_VERSION, Segment, segment_text
+
+if TYPE_CHECKING:
+    from ..model import BlockClassifier
 
 TEXT_MODEL_NAME = "text.joblib"
 #: What a text-model manifest says it is (``kind``), beside its text feature version.
