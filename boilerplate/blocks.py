@@ -75,6 +75,11 @@ class Block:
     proba: float | None = None
     label: bool | None = None
 
+    def scored(self, proba: float, label: bool) -> Block:
+        """This block with its P(content) and decision (``dataclasses.replace`` is 5x slower)."""
+        return Block(self.index, self.text, self.tag, self.path, self.depth, self.link_chars, self.n_links,
+                     self.tag_mask, self.class_mask, self.ancestor_class_mask, proba, label)
+
 
 @dataclass(slots=True)
 class _Frame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +56,7 @@ class Extractor:
         """The page's blocks with ``proba`` = P(content) and ``label`` = proba ≥ threshold."""
         blocks, proba = self.score(page)
         cut = self.threshold if threshold is None else threshold
-        return [replace(b, proba=float(p), label=bool(p >= cut)) for b, p in zip(blocks, proba)]
+        return [b.scored(float(p), bool(p >= cut)) for b, p in zip(blocks, proba)]
 
     def score(self, page: Any) -> tuple[list[Block], np.ndarray]:
         """Blocks and their P(content), the model called once for the page."""
@@ -68,7 +68,9 @@ class Extractor:
 
     def extract(self, page: Any, *, threshold: float | None = None) -> str:
         """The main text: content blocks in page order, separated by blank lines."""
-        return blocks_text(self.predict(page, threshold=threshold))
+        blocks, proba = self.score(page)
+        cut = self.threshold if threshold is None else threshold
+        return "\n\n".join(b.text for b, p in zip(blocks, proba) if p >= cut)
 
 
 def blocks_text(blocks: list[Block]) -> str:

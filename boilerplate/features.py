@@ -20,7 +20,14 @@ import numpy as np
 
 from .blocks import TAG_BITS, Block
 from .parse import Document
-from .vocab import class_groups, lowercase_keywords, schema_groups, stopwords, text_keywords
+from .vocab import (
+    class_groups, lowercase_keyword_index, lowercase_keywords, schema_groups, stopwords, text_keywords,
+)
+
+try:  # the compiled phrase matcher (``_phrases.pyx``), built on install; the regex is the fallback
+    from ._phrases import find_phrases as _find_phrases
+except ImportError:  # pragma: no cover - a source tree without the built extension
+    _find_phrases = None
 
 FEATURE_VERSION = 2
 
@@ -244,10 +251,14 @@ def keyword_hits(texts: list[str]) -> np.ndarray:
     hits = np.zeros((len(names), len(texts)), dtype=np.float64)
     lowered = [t.lower() for t in texts]  # lower() may change a text's length: offsets come from these
     starts = np.cumsum([0] + [len(t) + 1 for t in lowered[:-1]])
-    positions, groups = [], []
-    for match in lowercase_keywords().finditer("\n".join(lowered)):
-        positions.append(match.start())
-        groups.append(int(match.lastgroup[1:]))
+    joined = "\n".join(lowered)
+    if _find_phrases is not None:
+        positions, groups = _find_phrases(joined, lowercase_keyword_index())
+    else:
+        positions, groups = [], []
+        for match in lowercase_keywords().finditer(joined):
+            positions.append(match.start())
+            groups.append(int(match.lastgroup[1:]))
     if positions:
         block_of = np.searchsorted(starts, np.asarray(positions), side="right") - 1
         np.add.at(hits, (np.asarray(groups), block_of), 1.0)

@@ -65,6 +65,19 @@ def lowercase_keywords() -> re.Pattern[str]:
     return re.compile("|".join([lead, *other]))
 
 
+@lru_cache(maxsize=1)
+def lowercase_keyword_index() -> dict[str, tuple[tuple[str, int], ...]]:
+    """The phrases of :func:`lowercase_keywords` by first character, as ``(phrase, group)``
+    in the order that pattern tries them (for the compiled matcher, ``_phrases.pyx``)."""
+    groups = json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"]
+    ordered = [(p.lower(), i) for i, (_, phrases) in enumerate(groups) for p in sorted(phrases, key=len, reverse=True)]
+    ordered.sort(key=lambda pair: not _is_word_char(pair[0][0]))  # stable: word-led phrases first, as in the pattern
+    index: dict[str, list[tuple[str, int]]] = {}
+    for phrase, group in ordered:
+        index.setdefault(phrase[0], []).append((phrase, group))
+    return {first: tuple(pairs) for first, pairs in index.items()}
+
+
 def _is_word_char(char: str) -> bool:
     return re.match(r"\w", char) is not None
 

@@ -243,3 +243,10 @@ def test_block_is_frozen() -> None:
 def test_prediction_fields_default_to_none() -> None:
     block = blocks_of("<p>an unpredicted block</p>")[0]
     assert block.proba is None and block.label is None
+
+
+def test_scored_is_replace_of_proba_and_label() -> None:
+    from dataclasses import fields, replace
+
+    block = Block(*(f"v{i}" if f.type == "str" else i for i, f in enumerate(fields(Block))))
+    assert block.scored(0.25, False) == replace(block, proba=0.25, label=False)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from itertools import islice
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_fuzz import FUZZ, pages
 
 import boilerplate.blocks
@@ -15,6 +16,7 @@ from boilerplate.blocks import _walk_python, split_blocks
 from boilerplate.corpora import load_pages
 from boilerplate.decode import decode
 from boilerplate.parse import parse
+from boilerplate.vocab import lowercase_keyword_index, lowercase_keywords
 
 
 def test_the_compiled_tree_walk_is_built_and_used():
@@ -60,3 +62,26 @@ def test_compiled_walk_equals_the_python_walk_on_generated_markup(page: str) -> 
 def test_compiled_walk_equals_the_python_walk_on_real_pages(dataset, data_dir, cache_dir) -> None:
     for page in islice(load_pages(dataset, data_dir=data_dir, cache_dir=cache_dir), 40):
         _same_blocks(page.html)
+
+
+def test_the_compiled_phrase_matcher_is_built_and_used():
+    import boilerplate.features
+    from boilerplate._phrases import find_phrases
+
+    assert boilerplate.features._find_phrases is find_phrases
+
+
+_PHRASE_PARTS = st.sampled_from(["share", "shares", "pin it", "pin  it", "privacy policy", "©", "a©b", "x©", "sign-up",
+                                 "sign up", "read more", "reply", "commentary", "ad feedback", "«home»", "log in",
+                                 "_share", "by", "bypass", "now playing", "playing", "été", "日本", "\n", " ", ".", "9"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_PHRASE_PARTS, st.text(max_size=6)), max_size=25), st.sampled_from(["", " ", "\n", "-", "_"]))
+def test_compiled_phrase_matcher_equals_the_keyword_regex(parts: list[str], glue: str) -> None:
+    from boilerplate._phrases import find_phrases
+
+    text = glue.join(parts).lower()
+    expected = [(m.start(), int(m.lastgroup[1:])) for m in lowercase_keywords().finditer(text)]
+    starts, groups = find_phrases(text, lowercase_keyword_index())
+    assert list(zip(starts, groups)) == expected
