@@ -16,6 +16,12 @@ from typing import Any
 from .errors import InputError
 from .limits import CHARSET_DETECT_BYTES, CHARSET_SNIFF_BYTES, MAX_INPUT_BYTES
 
+try:  # a compiled scan that finds no forbidden character ten times faster than the regex
+    from ._scan import has_forbidden as _has_forbidden
+except ImportError:  # pragma: no cover - a source tree without the built extension
+    def _has_forbidden(text: str) -> bool:
+        return True
+
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -47,7 +53,7 @@ def decode(page: Any) -> str:
         text = str(page)[:MAX_INPUT_BYTES]
     else:
         raise InputError(f"cannot read a page from {type(page).__name__}: pass str, bytes or a BeautifulSoup object")
-    return _FORBIDDEN.sub("", text)
+    return _FORBIDDEN.sub("", text) if _has_forbidden(text) else text
 
 
 def decode_bytes(data: bytes) -> str:

@@ -28,6 +28,10 @@ try:  # the compiled phrase matcher (``_phrases.pyx``), built on install; the re
     from ._phrases import find_phrases as _find_phrases
 except ImportError:  # pragma: no cover - a source tree without the built extension
     _find_phrases = None
+try:
+    from ._scan import sentence_ends, title_words
+except ImportError:  # pragma: no cover
+    sentence_ends = title_words = None
 
 FEATURE_VERSION = 2
 
@@ -41,6 +45,8 @@ _TITLE_WORD = re.compile(r"\b[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё]")
 _SEPARATOR = re.compile(r"[|»«·•›‹/>]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DATE = re.compile(r"\b(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2}|(?:19|20)\d{2})\b")
+#: Compiled scans that count what a pattern matches (``_scan.pyx``).
+_SCANS = {_SENTENCE_END: sentence_ends, _TITLE_WORD: title_words} if sentence_ends else {}
 _TERMINAL = frozenset('.!?"”’:)。！？')
 
 _CONTAINER_TAGS = (
@@ -122,7 +128,7 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
     link_chars = np.fromiter((b.link_chars for b in blocks), np.float64, n)
     links = np.fromiter((b.n_links for b in blocks), np.float64, n)
     depth = np.fromiter((b.depth for b in blocks), np.float64, n)
-    sentences = count_matches_joined(_SENTENCE_END, texts)
+    sentences = _count(_SENTENCE_END, texts)
     is_heading = np.fromiter((b.tag in _HEADINGS for b in blocks), np.float64, n)
     terminal = np.fromiter((t[-1] in _TERMINAL for t in texts), np.float64, n)
     safe_chars = np.maximum(chars, 1.0)
@@ -144,7 +150,7 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
         "punct_ratio": count_chars(_PUNCT, points) / safe_chars,
         "digit_ratio": count_chars(_DIGIT, points) / safe_chars,
         "upper_ratio": count_chars(_UPPER, points) / safe_letters,
-        "titlecase_ratio": count_matches_joined(_TITLE_WORD, texts) / safe_words,
+        "titlecase_ratio": _count(_TITLE_WORD, texts) / safe_words,
         "separator_ratio": count_chars(_SEPARATOR, points) / safe_words,
         "cjk_ratio": count_chars(_CJK, points) / safe_chars,
         "date_hits": np.minimum(count_matches_joined(_DATE, texts), 5.0),
@@ -204,6 +210,14 @@ def count_matches(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
     """Number of matches of ``pattern`` in each text."""
     findall = pattern.findall
     return np.fromiter((len(findall(t)) for t in texts), np.float64, len(texts))
+
+
+def _count(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
+    """Matches of a pattern per text: a compiled scan where there is one for it."""
+    scan = _SCANS.get(pattern)
+    if scan is not None:
+        return np.asarray(scan(texts), dtype=np.float64)
+    return count_matches_joined(pattern, texts)
 
 
 def count_matches_joined(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:

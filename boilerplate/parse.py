@@ -17,6 +17,12 @@ from lxml import etree, html
 from .errors import InputError
 from .limits import MAX_ATTRIBUTES
 
+try:  # a compiled scan that rules out long start tags faster than the regex
+    from ._scan import has_long_tag as _has_long_tag
+except ImportError:  # pragma: no cover - a source tree without the built extension
+    def _has_long_tag(text: str, min_chars: int) -> bool:
+        return True
+
 #: Elements whose content is never visible page text.
 DROPPED_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object",
@@ -95,7 +101,9 @@ _ATTRIBUTE = re.compile(r"""[^\s/>"'=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]*))?
 
 def _cap_attributes(text: str) -> str:
     """Drop the attributes past ``MAX_ATTRIBUTES`` of any start tag (see ``limits``)."""
-    return _LONG_TAG.sub(_cap_tag, text) if len(text) > 2 * MAX_ATTRIBUTES else text
+    if len(text) <= 2 * MAX_ATTRIBUTES or not _has_long_tag(text, 2 * MAX_ATTRIBUTES):
+        return text
+    return _LONG_TAG.sub(_cap_tag, text)
 
 
 def _cap_tag(match: re.Match[str]) -> str:

@@ -85,3 +85,22 @@ def test_compiled_phrase_matcher_equals_the_keyword_regex(parts: list[str], glue
     expected = [(m.start(), int(m.lastgroup[1:])) for m in lowercase_keywords().finditer(text)]
     starts, groups = find_phrases(text, lowercase_keyword_index())
     assert list(zip(starts, groups)) == expected
+
+
+_SCAN_TEXT = st.text(alphabet=st.sampled_from(list("aZ<>b= .!?\"')”’。x\t\n\r\x00\x1f\x0b") +
+                     ["\ufffe", "\uffff", "\ud800", "Ё", "ё", "Ø", "ÿ", "А", "я", "_", "9", "日", "\u2028", "\xa0"]),
+                     max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_SCAN_TEXT, min_size=1, max_size=6), st.integers(1, 8))
+def test_compiled_scans_equal_their_regexes(texts: list[str], min_chars: int) -> None:
+    import re
+
+    from boilerplate import _scan, decode, features
+
+    for text in texts:
+        assert _scan.has_forbidden(text) == bool(decode._FORBIDDEN.search(text))
+        assert _scan.has_long_tag(text, min_chars) == bool(re.search(r"<[A-Za-z][^<>]{%d,}" % min_chars, text))
+    assert _scan.sentence_ends(texts) == [len(features._SENTENCE_END.findall(t)) for t in texts]
+    assert _scan.title_words(texts) == [len(features._TITLE_WORD.findall(t)) for t in texts]

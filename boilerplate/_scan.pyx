@@ -1,0 +1,92 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Character scans, compiled, that stand in for regex passes over a whole page: each gives
+exactly what the regex named in its docstring gives (tests compare them)."""
+
+from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISSPACE
+
+
+cdef inline bint _is_word(Py_UCS4 c) noexcept:
+    return c == u"_" or Py_UNICODE_ISALNUM(c)
+
+
+cdef inline bint _forbidden(Py_UCS4 c) noexcept:
+    return (c <= 0x1f and c != 0x09 and c != 0x0a and c != 0x0d) or c == 0xfffe or c == 0xffff or 0xd800 <= c <= 0xdfff
+
+
+def has_forbidden(str text):
+    """Whether ``decode._FORBIDDEN`` (``[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff\\ud800-\\udfff]``) matches."""
+    cdef Py_UCS4 c
+    for c in text:
+        if _forbidden(c):
+            return True
+    return False
+
+
+def has_long_tag(str text, Py_ssize_t min_chars):
+    """Whether ``<[A-Za-z][^<>]{min_chars,}`` matches: a start tag at least that long."""
+    cdef Py_ssize_t n = len(text), i = 0, j
+    cdef Py_UCS4 c
+    while i + 1 < n:
+        if text[i] == u"<" and (u"a" <= text[i + 1] <= u"z" or u"A" <= text[i + 1] <= u"Z"):
+            j = i + 2
+            while j < n:
+                c = text[j]
+                if c == u"<" or c == u">":
+                    break
+                j += 1
+            if j - (i + 2) >= min_chars:
+                return True
+            i = j
+        else:
+            i += 1
+    return False
+
+
+cdef inline bint _upper(Py_UCS4 c) noexcept:
+    """``[A-ZÀ-ÖØ-ÞА-ЯЁ]``"""
+    return (u"A" <= c <= u"Z") or (u"À" <= c <= u"Ö") or (u"Ø" <= c <= u"Þ") or (u"А" <= c <= u"Я") or c == u"Ё"
+
+
+cdef inline bint _lower(Py_UCS4 c) noexcept:
+    """``[a-zà-öø-ÿа-яё]``"""
+    return (u"a" <= c <= u"z") or (u"à" <= c <= u"ö") or (u"ø" <= c <= u"ÿ") or (u"а" <= c <= u"я") or c == u"ё"
+
+
+def title_words(list texts):
+    """Matches of ``\\b[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё]`` in each text."""
+    cdef list counts = []
+    cdef Py_ssize_t i, n, hits
+    cdef str text
+    for text in texts:
+        n = len(text)
+        hits = 0
+        for i in range(n - 1):
+            if _upper(text[i]) and _lower(text[i + 1]) and (i == 0 or not _is_word(text[i - 1])):
+                hits += 1
+        counts.append(hits)
+    return counts
+
+
+cdef inline bint _sentence_mark(Py_UCS4 c) noexcept:
+    """``[.!?。！？]``"""
+    return c == u"." or c == u"!" or c == u"?" or c == u"。" or c == u"！" or c == u"？"
+
+
+cdef inline bint _closing(Py_UCS4 c) noexcept:
+    """``[\\"'”’)]``"""
+    return c == u'"' or c == u"'" or c == u"”" or c == u"’" or c == u")"
+
+
+def sentence_ends(list texts):
+    """Matches of ``[.!?。！？](?=\\s|$|[\\"'”’)])`` in each text."""
+    cdef list counts = []
+    cdef Py_ssize_t i, n, hits
+    cdef str text
+    for text in texts:
+        n = len(text)
+        hits = 0
+        for i in range(n):
+            if _sentence_mark(text[i]) and (i + 1 == n or Py_UNICODE_ISSPACE(text[i + 1]) or _closing(text[i + 1])):
+                hits += 1
+        counts.append(hits)
+    return counts
