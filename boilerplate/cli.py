@@ -35,22 +35,43 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.argument("page", type=click.File("rb"))
+@click.argument("pages", metavar="PAGE...", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the blocks with P(content) and label as JSON.")
 @click.option("--model", type=click.Path(dir_okay=False), help="Model file (default: the shipped model).")
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold (default: the model's).")
 @click.option("--text", "as_text", is_flag=True,
               help="PAGE is plain text (a page already flattened to text, UTF-8): use the text model.")
-def extract(page, as_json: bool, model: str | None, threshold: float | None, as_text: bool = False) -> None:
-    """Print the main text of PAGE (an HTML file, or - for standard input)."""
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Batch: write JSON Lines here; a rerun skips the records already in it (resume).")
+@click.option("--workers", type=click.IntRange(1, 256), help="Batch: extraction processes (default 1).")
+@click.option("--blocks", is_flag=True, help="Batch: add each record's blocks with P(content) and label.")
+@click.option("--retry-errors", is_flag=True, help="Batch: on resume, extract again the records that failed.")
+@click.option("-q", "--quiet", is_flag=True, help="Batch: no progress bar and no summary on standard error.")
+def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold: float | None, as_text: bool = False,
+            output: str | None = None, workers: int | None = None, blocks: bool = False, retry_errors: bool = False,
+            quiet: bool = False) -> None:
+    """Print the main text of PAGE (an HTML file, or - for standard input).
+
+    Batch mode, for several PAGEs, a directory (its .html/.htm files, recursively) or WARC
+    files (.warc, .warc.gz: their HTML responses), or with -o/--workers/--blocks: one JSON
+    object per line, {"id", "url", "text"} or {"id", "url", "error"}, in input order.
+    """
     from .extractor import default_extractor, load_extractor
 
+    if _is_batch(pages, output, workers, blocks, retry_errors):
+        _extract_batch(pages, output=output, workers=workers or 1, blocks=blocks, retry_errors=retry_errors,
+                       quiet=quiet, model=model, threshold=threshold, as_json=as_json, as_text=as_text)
+        return
+    try:
+        with click.open_file(pages[0], "rb") as page:
+            data = page.read()
+    except OSError as exc:
+        raise click.FileError(pages[0], exc.strerror) from None
     if as_text:
-        _extract_plain_text(page.read(), as_json=as_json, model=model, threshold=threshold)
+        _extract_plain_text(data, as_json=as_json, model=model, threshold=threshold)
         return
 
     extractor = load_extractor(model) if model else default_extractor()
-    data = page.read()
     if not as_json:
         click.echo(extractor.extract(data, threshold=threshold))
         return
@@ -197,6 +218,37 @@ def _report_left_out(left: list, path: str | None, *, shown: int = 20) -> None:
         click.echo(f"  {x.dataset} {x.page_id} ({', '.join(x.files) or 'no file'}): {x.reason}", err=True)
     if len(left) > shown:
         click.echo(f"  … {len(left) - shown} more" + (f"; all in {path}" if path else "; --left-out FILE lists all"), err=True)
+
+
+def _is_batch(pages: tuple[str, ...], output: str | None, workers: int | None, blocks: bool,
+              retry_errors: bool) -> bool:
+    from .sources import is_warc
+
+    return (len(pages) > 1 or output is not None or workers is not None or blocks or retry_errors
+            or any(p != "-" and (Path(p).is_dir() or is_warc(p)) for p in pages))
+
+
+def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, blocks: bool, retry_errors: bool,
+                   quiet: bool, model: str | None, threshold: float | None, as_json: bool, as_text: bool) -> None:
+    """``extract`` over many pages, directories and WARC files, as JSON Lines (``batch.py``)."""
+    from . import batch
+
+    if as_json or as_text:
+        raise click.UsageError("--json and --text read one page; batch output is JSON Lines (--blocks adds the blocks)")
+    if "-" in pages:
+        raise click.UsageError("- (standard input) reads one page; it cannot be part of a batch")
+    options = batch.Options(model=model, threshold=threshold, blocks=blocks)
+    try:
+        summary = batch.run(list(pages), options, output=output,
+                            workers=workers, progress=not quiet, retry_errors=retry_errors)
+    except KeyboardInterrupt:
+        click.echo("interrupted: every entry written is whole; rerun the same command to resume"
+                   + ("" if output else " (with -o FILE)"), err=True)
+        sys.exit(130)
+    if not quiet:
+        skipped = f", {summary.skipped} skipped (id already written)" if summary.skipped else ""
+        click.echo(f"{summary.written} entries written ({summary.errors} errors){skipped}"
+                   + (f" to {output}" if output else ""), err=True)
 
 
 def _extract_plain_text(data: bytes, *, as_json: bool, model: str | None, threshold: float | None) -> None:
