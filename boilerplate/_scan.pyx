@@ -90,3 +90,26 @@ def sentence_ends(list texts):
                 hits += 1
         counts.append(hits)
     return counts
+
+
+def class_counts(list texts, const unsigned char[::1] table, int n_classes):
+    """Per character class k (bit k of ``table[code point]``) and text j, how many of the
+    text's characters are in the class: ``out[k, j]``."""
+    import numpy as np
+
+    out = np.zeros((n_classes, len(texts)), dtype=np.float64)
+    cdef double[:, ::1] counts = out
+    cdef Py_ssize_t j = 0
+    cdef int k
+    cdef unsigned char bits
+    cdef Py_UCS4 c
+    cdef str text
+    for text in texts:
+        for c in text:
+            bits = table[c]
+            if bits:
+                for k in range(n_classes):
+                    if (bits >> k) & 1:
+                        counts[k, j] += 1
+        j += 1
+    return out

@@ -13,7 +13,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -29,9 +28,10 @@ try:  # the compiled phrase matcher (``_phrases.pyx``), built on install; the re
 except ImportError:  # pragma: no cover - a source tree without the built extension
     _find_phrases = None
 try:
+    from ._scan import class_counts as _class_counts
     from ._scan import sentence_ends, title_words
 except ImportError:  # pragma: no cover
-    sentence_ends = title_words = None
+    _class_counts = sentence_ends = title_words = None
 
 FEATURE_VERSION = 2
 
@@ -47,6 +47,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DATE = re.compile(r"\b(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2}|(?:19|20)\d{2})\b")
 #: Compiled scans that count what a pattern matches (``_scan.pyx``).
 _SCANS = {_SENTENCE_END: sentence_ends, _TITLE_WORD: title_words} if sentence_ends else {}
+#: The character classes counted per block, in one pass (``count_classes``).
+_CLASSES = (_LETTER, _DIGIT, _UPPER, _PUNCT, _SEPARATOR, _CJK)
 _TERMINAL = frozenset('.!?"”’:)。！？')
 
 _CONTAINER_TAGS = (
@@ -119,10 +121,9 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
     language = page_language(token_sets)
     stop = stopwords().get(language, frozenset()) if language else frozenset()
 
-    points = CodePoints.of(texts)
+    letters, digits, uppers, puncts, separators, cjk = count_classes(_CLASSES, texts)
     chars = np.fromiter(map(len, texts), np.float64, n)
     words = np.fromiter(map(len, tokens), np.float64, n)
-    letters = count_chars(_LETTER, points)
     stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
     word_chars = np.fromiter((sum(map(len, t)) for t in tokens), np.float64, n)
     link_chars = np.fromiter((b.link_chars for b in blocks), np.float64, n)
@@ -147,26 +148,26 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
         "link_density": link_density,
         "log_links": np.log1p(links),
         "stopword_ratio": stop_ratio,
-        "punct_ratio": count_chars(_PUNCT, points) / safe_chars,
-        "digit_ratio": count_chars(_DIGIT, points) / safe_chars,
-        "upper_ratio": count_chars(_UPPER, points) / safe_letters,
+        "punct_ratio": puncts / safe_chars,
+        "digit_ratio": digits / safe_chars,
+        "upper_ratio": uppers / safe_letters,
         "titlecase_ratio": _count(_TITLE_WORD, texts) / safe_words,
-        "separator_ratio": count_chars(_SEPARATOR, points) / safe_words,
-        "cjk_ratio": count_chars(_CJK, points) / safe_chars,
-        "date_hits": np.minimum(count_matches_joined(_DATE, texts), 5.0),
+        "separator_ratio": separators / safe_words,
+        "cjk_ratio": cjk / safe_chars,
+        "date_hits": np.minimum(_dates(texts, digits), 5.0),
         "ends_with_terminal": terminal,
         "text_density": text_density,
         "depth": depth,
         "is_heading": is_heading,
     }
     columns = [local[name] for name in _LOCAL]
-    columns += list(keyword_hits(texts))
+    columns.append(keyword_hits(texts).T)
     container = np.fromiter((_CONTAINER_INDEX.get(b.tag, -1) for b in blocks), np.int64, n)
-    columns += [(container == i).astype(np.float64) for i in range(len(_CONTAINER_TAGS))]
-    columns += _bits((b.tag_mask for b in blocks), n, len(TAG_BITS))
+    columns.append((container[:, None] == np.arange(len(_CONTAINER_TAGS))).astype(np.float64))
+    columns.append(_bits((b.tag_mask for b in blocks), n, len(TAG_BITS)))
     n_classes = len(class_groups()[0])
-    columns += _bits((b.class_mask for b in blocks), n, n_classes)
-    columns += _bits((b.ancestor_class_mask for b in blocks), n, n_classes)
+    columns.append(_bits((b.class_mask for b in blocks), n, n_classes))
+    columns.append(_bits((b.ancestor_class_mask for b in blocks), n, n_classes))
 
     total_chars = float(chars.sum())
     title_tokens = set(_WORD.findall(title.lower()))
@@ -229,43 +230,54 @@ def count_matches_joined(pattern: re.Pattern[str], texts: list[str]) -> np.ndarr
     return np.bincount(np.searchsorted(starts, positions, side="right") - 1, minlength=len(texts)).astype(np.float64)
 
 
-@dataclass(frozen=True, slots=True)
-class CodePoints:
-    """A page's texts as one array of code points, and where each text starts and ends."""
-
-    codes: np.ndarray
-    bounds: np.ndarray  # len(texts) + 1 offsets
-
-    @classmethod
-    def of(cls, texts: list[str]) -> CodePoints:
-        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        return cls(codes, np.cumsum([0, *map(len, texts)]))
-
-
-def count_chars(pattern: re.Pattern[str], points: CodePoints) -> np.ndarray:
-    """:func:`count_matches` for a pattern that matches single characters whatever their
-    context (a character class): a table lookup per character instead of a regex call per text."""
-    hits = np.concatenate(([0], np.cumsum(_char_table(pattern)[points.codes], dtype=np.int64)))
-    return (hits[points.bounds[1:]] - hits[points.bounds[:-1]]).astype(np.float64)
+def count_classes(patterns: tuple[re.Pattern[str], ...], texts: list[str]) -> np.ndarray:
+    """:func:`count_matches` of up to eight single-character patterns (character classes,
+    whatever their context) at once, shape ``(len(patterns), len(texts))``: one lookup per
+    character in a table of all code points instead of a regex call per text and pattern."""
+    table = _class_table(patterns)
+    if _class_counts is not None:
+        return _class_counts(texts, table, len(patterns))
+    bits = table[np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    bounds = np.cumsum([0, *map(len, texts)])
+    out = np.empty((len(patterns), len(texts)))
+    for k in range(len(patterns)):
+        hits = np.concatenate(([0], np.cumsum((bits >> k) & 1, dtype=np.int64)))
+        out[k] = hits[bounds[1:]] - hits[bounds[:-1]]
+    return out
 
 
-@lru_cache(maxsize=32)
-def _char_table(pattern: re.Pattern[str]) -> np.ndarray:
-    """Which of all Unicode code points ``pattern`` matches (computed once, 1.1 MB)."""
-    table = np.zeros(0x110000, dtype=np.bool_)
+@lru_cache(maxsize=8)
+def _class_table(patterns: tuple[re.Pattern[str], ...]) -> np.ndarray:
+    """Bit k set for the code points ``patterns[k]`` matches (all of Unicode: 1.1 MB, made once)."""
+    if len(patterns) > 8:
+        raise ValueError("at most eight character classes per table")
+    table = np.zeros(0x110000, dtype=np.uint8)
     for plane in range(0, 0x110000, 0x10000):  # a plane at a time: a few MB at most while building
         chars = "".join(map(chr, range(plane, plane + 0x10000)))
-        table[[plane + m.start() for m in pattern.finditer(chars)]] = True
+        for k, pattern in enumerate(patterns):
+            table[[plane + m.start() for m in pattern.finditer(chars)]] |= 1 << k
     return table
+
+
+def _dates(texts: list[str], digits: np.ndarray) -> np.ndarray:
+    """Matches of ``_DATE`` per text; every one needs a digit, so only texts with digits are searched."""
+    dates = np.zeros(len(texts))
+    with_digits = digits > 0
+    if with_digits.any():
+        dates[with_digits] = count_matches_joined(_DATE, [t for t, d in zip(texts, with_digits) if d])
+    return dates
 
 
 def keyword_hits(texts: list[str]) -> np.ndarray:
     """Keyword-group hit counts per text (block or segment), from one regex pass over the joined texts."""
     names, _ = text_keywords()
-    hits = np.zeros((len(names), len(texts)), dtype=np.float64)
-    lowered = [t.lower() for t in texts]  # lower() may change a text's length: offsets come from these
-    starts = np.cumsum([0] + [len(t) + 1 for t in lowered[:-1]])
-    joined = "\n".join(lowered)
+    joined = "\n".join(texts).lower()
+    if len(joined) == sum(map(len, texts)) + len(texts) - 1:
+        starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    else:  # lower() changed some text's length: offsets come from the lowered texts
+        lowered = [t.lower() for t in texts]
+        starts = np.cumsum([0] + [len(t) + 1 for t in lowered[:-1]])
+        joined = "\n".join(lowered)
     if _find_phrases is not None:
         positions, groups = _find_phrases(joined, lowercase_keyword_index())
     else:
@@ -273,15 +285,18 @@ def keyword_hits(texts: list[str]) -> np.ndarray:
         for match in lowercase_keywords().finditer(joined):
             positions.append(match.start())
             groups.append(int(match.lastgroup[1:]))
-    if positions:
-        block_of = np.searchsorted(starts, np.asarray(positions), side="right") - 1
-        np.add.at(hits, (np.asarray(groups), block_of), 1.0)
-    return np.minimum(hits, 5.0)
+    n = len(texts)
+    if not positions:
+        return np.zeros((len(names), n))
+    block_of = np.searchsorted(starts, np.asarray(positions), side="right") - 1
+    hits = np.bincount(np.asarray(groups) * n + block_of, minlength=len(names) * n).reshape(len(names), n)
+    return np.minimum(hits, 5).astype(np.float64)
 
 
-def _bits(masks, n: int, width: int) -> list[np.ndarray]:
+def _bits(masks, n: int, width: int) -> np.ndarray:
+    """Bits 0 … width-1 of each mask, as columns of 0/1."""
     values = np.fromiter(masks, np.int64, n)
-    return [((values >> i) & 1).astype(np.float64) for i in range(width)]
+    return ((values[:, None] >> np.arange(width)) & 1).astype(np.float64)
 
 
 def shift(values: np.ndarray, offset: int) -> np.ndarray:
