@@ -30,8 +30,9 @@ except ImportError:  # pragma: no cover - a source tree without the built extens
 try:
     from ._scan import class_counts as _class_counts
     from ._scan import sentence_ends, title_words
+    from ._scan import word_runs as _word_runs
 except ImportError:  # pragma: no cover
-    _class_counts = sentence_ends = title_words = None
+    _class_counts = sentence_ends = title_words = _word_runs = None
 
 FEATURE_VERSION = 2
 
@@ -116,16 +117,14 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
     texts = [b.text for b in blocks]
-    tokens = [_WORD.findall(t.lower()) for t in texts]
+    tokens, words, word_chars = _tokens(texts)
     token_sets = [set(t) for t in tokens]
     language = page_language(token_sets)
     stop = stopwords().get(language, frozenset()) if language else frozenset()
 
     letters, digits, uppers, puncts, separators, cjk = count_classes(_CLASSES, texts)
     chars = np.fromiter(map(len, texts), np.float64, n)
-    words = np.fromiter(map(len, tokens), np.float64, n)
     stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
-    word_chars = np.fromiter((sum(map(len, t)) for t in tokens), np.float64, n)
     link_chars = np.fromiter((b.link_chars for b in blocks), np.float64, n)
     links = np.fromiter((b.n_links for b in blocks), np.float64, n)
     depth = np.fromiter((b.depth for b in blocks), np.float64, n)
@@ -205,6 +204,21 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
     columns += [np.full(n, float(bool(types & schema_types))) for _, types in schema]
     columns += [np.full(n, float(og_type == t)) for t in og_types]
     return np.column_stack(columns).astype(np.float32)
+
+
+def _tokens(texts: list[str]) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
+    """Each text's lower-cased ``\\w+`` tokens, their number and their total length: one
+    findall over the page, cut per text by a compiled count (block texts hold no newline)."""
+    if _word_runs is None:
+        tokens = [_WORD.findall(t.lower()) for t in texts]
+        return (tokens, np.fromiter(map(len, tokens), np.float64, len(texts)),
+                np.fromiter((sum(map(len, t)) for t in tokens), np.float64, len(texts)))
+    lowered = "\n".join(texts).lower()  # the same as lowering each text: case rules stop at a newline
+    runs, run_chars = _word_runs(lowered)
+    flat = _WORD.findall(lowered)
+    bounds = np.cumsum([0, *runs]).tolist()
+    tokens = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+    return tokens, np.asarray(runs, dtype=np.float64), np.asarray(run_chars, dtype=np.float64)
 
 
 def count_matches(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
