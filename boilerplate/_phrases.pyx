@@ -27,11 +27,22 @@ def find_phrases(str text, dict by_first):
     """
     cdef Py_ssize_t n = len(text), i = 0, length
     cdef list starts = [], groups = []
-    cdef bint found
+    cdef bint found, wide_firsts = False
+    cdef unsigned char[256] first_latin1  # which Latin-1 characters start a phrase: no dict lookup for the rest
+    cdef Py_UCS4 c
+    for c in range(256):
+        first_latin1[c] = 0
+    for key in by_first:
+        c = ord(key)
+        if c < 256:
+            first_latin1[c] = 1
+        else:
+            wide_firsts = True
     while i < n:
-        candidates = by_first.get(text[i])
+        c = text[i]
         found = False
-        if candidates is not None and _boundary(text, i, n):
+        if (first_latin1[c] if c < 256 else wide_firsts) and _boundary(text, i, n):
+            candidates = by_first.get(text[i], ())
             for phrase, group in candidates:
                 length = len(<str>phrase)
                 if text.startswith(phrase, i) and _boundary(text, i + length, n):
