@@ -2,7 +2,7 @@
 """Character scans, compiled, that stand in for regex passes over a whole page: each gives
 exactly what the regex named in its docstring gives (tests compare them)."""
 
-from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISSPACE
+from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
 
 
 cdef inline bint _is_word(Py_UCS4 c) noexcept:
@@ -138,3 +138,67 @@ def word_runs(str joined):
     runs.append(n_runs)
     chars.append(n_chars)
     return runs, chars
+
+
+cdef inline Py_ssize_t _digits(str text, Py_ssize_t i, Py_ssize_t n) noexcept:
+    """Length of the run of decimal digits (``\\d``) starting at ``i``."""
+    cdef Py_ssize_t j = i
+    while j < n and Py_UNICODE_ISDECIMAL(text[j]):
+        j += 1
+    return j - i
+
+
+cdef inline bint _ends_word(str text, Py_ssize_t i, Py_ssize_t n) noexcept:
+    """``\\b`` after a word character at ``i - 1``: the end, or a non-word character at ``i``."""
+    return i >= n or not _is_word(text[i])
+
+
+cdef Py_ssize_t _date_at(str text, Py_ssize_t i, Py_ssize_t n) noexcept:
+    """End of a ``_DATE`` match starting at ``i`` (a word boundary before a digit), or -1.
+
+    Each digit run of the pattern is followed by a non-digit or a ``\\b``, so no
+    backtracking can help: every run must be whole, of an allowed length.
+    """
+    cdef Py_ssize_t r = _digits(text, i, n), j, r2, r3
+    cdef Py_UCS4 sep
+    if 1 <= r <= 4 and i + r < n:  # \d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b
+        sep = text[i + r]
+        if sep == u"-" or sep == u"/" or sep == u".":
+            j = i + r + 1
+            r2 = _digits(text, j, n)
+            if 1 <= r2 <= 2 and j + r2 < n:
+                sep = text[j + r2]
+                if sep == u"-" or sep == u"/" or sep == u".":
+                    j += r2 + 1
+                    r3 = _digits(text, j, n)
+                    if 1 <= r3 <= 4 and _ends_word(text, j + r3, n):
+                        return j + r3
+    if 1 <= r <= 2 and i + r < n and text[i + r] == u":":  # \d{1,2}:\d{2}\b
+        j = i + r + 1
+        if _digits(text, j, n) == 2 and _ends_word(text, j + 2, n):
+            return j + 2
+    if r == 4 and ((text[i] == u"1" and text[i + 1] == u"9") or (text[i] == u"2" and text[i + 1] == u"0")) \
+            and _ends_word(text, i + 4, n):  # (?:19|20)\d{2}\b
+        return i + 4
+    return -1
+
+
+def dates(list texts):
+    """Matches of ``\\b(?:\\d{1,4}[-/.]\\d{1,2}[-/.]\\d{1,4}|\\d{1,2}:\\d{2}|(?:19|20)\\d{2})\\b`` per text."""
+    cdef list counts = []
+    cdef Py_ssize_t i, n, end, hits
+    cdef str text
+    for text in texts:
+        n = len(text)
+        hits = 0
+        i = 0
+        while i < n:
+            if Py_UNICODE_ISDECIMAL(text[i]) and (i == 0 or not _is_word(text[i - 1])):
+                end = _date_at(text, i, n)
+                if end > i:
+                    hits += 1
+                    i = end
+                    continue
+            i += 1
+        counts.append(hits)
+    return counts

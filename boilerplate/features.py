@@ -29,10 +29,10 @@ except ImportError:  # pragma: no cover - a source tree without the built extens
     _find_phrases = None
 try:
     from ._scan import class_counts as _class_counts
-    from ._scan import sentence_ends, title_words
+    from ._scan import dates, sentence_ends, title_words
     from ._scan import word_runs as _word_runs
 except ImportError:  # pragma: no cover
-    _class_counts = sentence_ends = title_words = _word_runs = None
+    _class_counts = dates = sentence_ends = title_words = _word_runs = None
 
 FEATURE_VERSION = 2
 
@@ -47,7 +47,7 @@ _SEPARATOR = re.compile(r"[|»«·•›‹/>]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DATE = re.compile(r"\b(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2}|(?:19|20)\d{2})\b")
 #: Compiled scans that count what a pattern matches (``_scan.pyx``).
-_SCANS = {_SENTENCE_END: sentence_ends, _TITLE_WORD: title_words} if sentence_ends else {}
+_SCANS = {_SENTENCE_END: sentence_ends, _TITLE_WORD: title_words, _DATE: dates} if sentence_ends else {}
 #: The character classes counted per block, in one pass (``count_classes``).
 _CLASSES = (_LETTER, _DIGIT, _UPPER, _PUNCT, _SEPARATOR, _CJK)
 _TERMINAL = frozenset('.!?"”’:)。！？')
@@ -278,7 +278,7 @@ def _dates(texts: list[str], digits: np.ndarray) -> np.ndarray:
     dates = np.zeros(len(texts))
     with_digits = digits > 0
     if with_digits.any():
-        dates[with_digits] = count_matches_joined(_DATE, [t for t, d in zip(texts, with_digits) if d])
+        dates[with_digits] = _count(_DATE, [t for t, d in zip(texts, with_digits) if d])
     return dates
 
 

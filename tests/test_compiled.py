@@ -104,3 +104,16 @@ def test_compiled_scans_equal_their_regexes(texts: list[str], min_chars: int) ->
         assert _scan.has_long_tag(text, min_chars) == bool(re.search(r"<[A-Za-z][^<>]{%d,}" % min_chars, text))
     assert _scan.sentence_ends(texts) == [len(features._SENTENCE_END.findall(t)) for t in texts]
     assert _scan.title_words(texts) == [len(features._TITLE_WORD.findall(t)) for t in texts]
+
+
+_DATE_TEXT = st.text(alphabet=st.sampled_from(list("0123456789-/.: a_") + ["٣", "²", "\n"]), max_size=40)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(_DATE_TEXT, st.sampled_from(["2024-01-05", "1999", "20245", "12:30", "1:305", "x2020",
+                                                         "3.14.15926", "01/02/2003.", "2020a", "19:99:99"])),
+                min_size=1, max_size=6))
+def test_compiled_date_scan_equals_the_date_regex(texts: list[str]) -> None:
+    from boilerplate import _scan, features
+
+    assert _scan.dates(texts) == [len(features._DATE.findall(t)) for t in texts]
