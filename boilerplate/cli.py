@@ -34,6 +34,29 @@ def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _stops_quietly_when_stdout_closes(command):
+    """``boilerplate extract pages/ | head -1``: once the reader of standard output is gone,
+    stop as a Unix tool stopped by SIGPIPE does (no traceback, status 141 = 128 + SIGPIPE;
+    the output is incomplete, so not 0). Python's idiom: standard output is pointed at
+    /dev/null first, so the flush at exit cannot fail again. Workers stop with the run."""
+    import functools
+    import os
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):  # no real file descriptor behind sys.stdout (tests)
+                pass
+            sys.exit(141)
+
+    return wrapper
+
+
 @main.command()
 @click.argument("pages", metavar="PAGE...", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the blocks with P(content) and label as JSON.")
@@ -47,9 +70,12 @@ def main(verbose: bool) -> None:
 @click.option("--blocks", is_flag=True, help="Batch: add each record's blocks with P(content) and label.")
 @click.option("--retry-errors", is_flag=True, help="Batch: on resume, extract again the records that failed.")
 @click.option("-q", "--quiet", is_flag=True, help="Batch: no progress bar and no summary on standard error.")
+@click.option("--deadline", type=click.FloatRange(0, min_open=True),
+              help="Batch: seconds a record may take; past it the record gets a Timeout entry and its worker is replaced.")
+@_stops_quietly_when_stdout_closes
 def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold: float | None, as_text: bool = False,
             output: str | None = None, workers: int | None = None, blocks: bool = False, retry_errors: bool = False,
-            quiet: bool = False) -> None:
+            quiet: bool = False, deadline: float | None = None) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input).
 
     Batch mode, for several PAGEs, a directory (its .html/.htm files, recursively) or WARC
@@ -58,9 +84,10 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
     """
     from .extractor import default_extractor, load_extractor
 
-    if _is_batch(pages, output, workers, blocks, retry_errors):
+    if _is_batch(pages, output, workers, blocks, retry_errors) or deadline is not None:
         _extract_batch(pages, output=output, workers=workers or 1, blocks=blocks, retry_errors=retry_errors,
-                       quiet=quiet, model=model, threshold=threshold, as_json=as_json, as_text=as_text)
+                       quiet=quiet, model=model, threshold=threshold, as_json=as_json, as_text=as_text,
+                       deadline=deadline)
         return
     try:
         with click.open_file(pages[0], "rb") as page:
@@ -229,7 +256,8 @@ def _is_batch(pages: tuple[str, ...], output: str | None, workers: int | None, b
 
 
 def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, blocks: bool, retry_errors: bool,
-                   quiet: bool, model: str | None, threshold: float | None, as_json: bool, as_text: bool) -> None:
+                   quiet: bool, model: str | None, threshold: float | None, as_json: bool, as_text: bool,
+                   deadline: float | None = None) -> None:
     """``extract`` over many pages, directories and WARC files, as JSON Lines (``batch.py``)."""
     from . import batch
 
@@ -237,7 +265,7 @@ def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, 
         raise click.UsageError("--json and --text read one page; batch output is JSON Lines (--blocks adds the blocks)")
     if "-" in pages:
         raise click.UsageError("- (standard input) reads one page; it cannot be part of a batch")
-    options = batch.Options(model=model, threshold=threshold, blocks=blocks)
+    options = batch.Options(model=model, threshold=threshold, blocks=blocks, deadline=deadline)
     try:
         summary = batch.run(list(pages), options, output=output,
                             workers=workers, progress=not quiet, retry_errors=retry_errors)

@@ -32,12 +32,17 @@ _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One page to extract, or the reason it could not be read (``error``: type and message)."""
+    """One page to extract, or the reason it could not be read (``error``: type and message).
+
+    ``offset`` is where a WARC record starts in its file (compressed, for ``.warc.gz``);
+    ``None`` for a plain file, or a WARC file that could not be opened.
+    """
 
     id: str
     url: str | None = None
     page: bytes | str | None = None
     error: tuple[str, str] | None = None
+    offset: int | None = None
 
 
 def is_warc(path: str | os.PathLike[str]) -> bool:
@@ -98,11 +103,11 @@ def warc_records(path: Path, *, skip: Callable[[str], bool] = lambda _id: False)
                 cut = record is not None and not reported and (record.length is None or _missing(record) > 0)
                 at = start if cut else offset
                 if (cut or offset < size) and not skip(f"{path}#offset:{at}"):
-                    yield Record(id=f"{path}#offset:{at}", error=("TruncatedFile", f"the file ends inside the record "
-                                                                  f"at offset {at}: it is cut short"))
+                    yield Record(id=f"{path}#offset:{at}", offset=at,
+                                 error=("TruncatedFile", f"the file ends inside the record at offset {at}: it is cut short"))
                 return
             except Exception as exc:  # warcio raises ArchiveLoadFailed and, on bad gzip, zlib/OS errors
-                yield Record(id=f"{path}#offset:{offset}",
+                yield Record(id=f"{path}#offset:{offset}", offset=offset,
                              error=(type(exc).__name__, "unreadable WARC record, the rest of the file is skipped: "
                                     + " ".join(str(exc).split())))
                 return
@@ -126,16 +131,16 @@ def warc_records(path: Path, *, skip: Callable[[str], bool] = lambda _id: False)
                 truncated = len(body) < MAX_INPUT_BYTES and _cut_short(record)
             except Exception as exc:  # a body that cannot be de-chunked or decompressed
                 reported = True
-                yield Record(id=rid, url=url, error=(type(exc).__name__, " ".join(str(exc).split())))
+                yield Record(id=rid, url=url, offset=offset, error=(type(exc).__name__, " ".join(str(exc).split())))
                 continue
             if not (typed_html or _looks_like_html(body)):
                 continue
             reported = True
             if truncated:
-                yield Record(id=rid, url=url, error=("TruncatedRecord",
+                yield Record(id=rid, url=url, offset=offset, error=("TruncatedRecord",
                                                      f"the record's body stops after {len(body)} bytes: the file is cut short"))
             else:
-                yield Record(id=rid, url=url, page=http_page(body, charset))
+                yield Record(id=rid, url=url, offset=offset, page=http_page(body, charset))
 
 
 def http_page(body: bytes, charset: str | None) -> bytes | str:

@@ -33,8 +33,11 @@ with ``model=`` as a path readable on every executor, or ship the file with
 ``--files m.npz,m.json`` (and its context pass) and pass the bare file name: a path that
 is not there is looked up among the files Spark shipped (``SparkFiles``).
 
-:func:`extract_warc_paths` does the same from WARC files (read with ``warcio``): one task
-per file by default, one output row per HTML page (2xx response with an HTML type).
+:func:`extract_warc_paths` does the same from WARC files: one task per file by default,
+and one row per entry that batch extraction (``boilerplate extract FILE -o out.jsonl``)
+writes for that file, with the same ``id``, ``url``, ``text`` and error: the records are
+selected and decoded by :func:`boilerplate.sources.warc_records` and extracted by
+:func:`boilerplate.batch.extract_entry`, the code batch extraction runs.
 
 pyspark is imported inside the functions: ``import boilerplate`` never needs it.
 """
@@ -52,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
+    from .batch import Options
     from .extractor import Extractor
 
 #: Rows per output Arrow batch: bounds what one worker holds beyond its input batch.
@@ -177,49 +181,26 @@ def extract_column(df: DataFrame, html_col: str = "html", output_col: str = "tex
 
 # --- WARC files --------------------------------------------------------------------------
 
-WARC_COLUMNS = "path string, offset long, url string, text string, error string"
+WARC_COLUMNS = "id string, path string, offset long, url string, text string, error string"
 
 
-def _warc_rows(path: str, extractor: Extractor, threshold: float | None) -> Iterator[tuple]:
-    """``(path, offset, url, text, error)`` per HTML record of one WARC file (2xx responses
-    with an HTML Content-Type, and HTML ``resource`` records).
-
-    A record cut short (fewer bytes than its Content-Length) gets an error instead of the
-    text of half a page; a file that cannot be opened or read, or whose last bytes are not
-    a whole record, adds one row with its error and no URL.
+def _warc_rows(path: str, extractor: Extractor, options: Options) -> Iterator[tuple]:
+    """``(id, path, offset, url, text, error)`` per record of one WARC file that batch
+    extraction gives an entry, and the same entry: the records are read by
+    :func:`boilerplate.sources.warc_records` and extracted by
+    :func:`boilerplate.batch.extract_entry`, so ``id``, ``url``, ``text`` and ``error``
+    (``"Type: message"`` for the entry's ``{"type", "message"}``) are what
+    ``boilerplate extract FILE -o out.jsonl`` writes. ``offset`` is where the record
+    starts in the file (``None`` for a file that cannot be opened).
     """
-    try:
-        from warcio.archiveiterator import ArchiveIterator
+    from .batch import extract_entry
+    from .sources import warc_records
 
-        with open(path, "rb") as stream:
-            size = os.fstat(stream.fileno()).st_size
-            records = ArchiveIterator(stream)
-            for record in records:
-                if record.rec_type not in ("response", "resource"):
-                    continue
-                if record.http_headers is not None and not (record.http_headers.get_statuscode() or "").startswith("2"):
-                    continue  # redirects, errors: not the page
-                content_type = (record.http_headers.get_header("Content-Type") if record.http_headers
-                                else record.rec_headers.get_header("Content-Type")) or ""
-                if "html" not in content_type.lower():
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                try:
-                    page = record.content_stream().read()
-                except Exception as error:  # a broken content encoding: this record only
-                    yield path, records.get_record_offset(), url, None, f"{type(error).__name__}: {error}"
-                    continue
-                missing = getattr(record.raw_stream, "limit", 0)
-                offset = records.get_record_offset()  # reads the record to its end: after the content
-                if missing:
-                    yield path, offset, url, None, f"TruncatedRecord: {missing} bytes of the record are missing"
-                    continue
-                yield (path, offset, url, *extract_one(extractor, page, threshold))
-            if records.offset < size:
-                yield path, None, None, None, (f"TruncatedFile: the last {size - records.offset} bytes "
-                                               f"(from offset {records.offset}) are not a whole record")
-    except Exception as error:  # missing, unreadable or malformed file
-        yield path, None, None, None, f"{type(error).__name__}: {error}"
+    for record in warc_records(Path(path)):
+        entry = extract_entry(extractor, record, options)
+        error = entry.get("error")
+        yield (entry["id"], path, record.offset, entry["url"], entry.get("text"),
+               None if error is None else f"{error['type']}: {error['message']}")
 
 
 def _extract_warc_batches(batches: Iterable[pa.RecordBatch], *, path_col: str, model: str | None,
@@ -227,15 +208,18 @@ def _extract_warc_batches(batches: Iterable[pa.RecordBatch], *, path_col: str, m
     """The ``mapInArrow`` function of :func:`extract_warc_paths`."""
     import pyarrow as pa
 
-    schema = pa.schema([("path", pa.string()), ("offset", pa.int64()), ("url", pa.string()),
+    from .batch import Options
+
+    schema = pa.schema([("id", pa.string()), ("path", pa.string()), ("offset", pa.int64()), ("url", pa.string()),
                         ("text", pa.string()), ("error", pa.string())])
     extractor = worker_extractor(model)
+    options = Options(threshold=threshold)
     for batch in batches:
         for path in batch.column(path_col).to_pylist():
             if path is None:
                 continue
             rows: list[tuple] = []
-            for row in _warc_rows(path, extractor, threshold):
+            for row in _warc_rows(path, extractor, options):
                 rows.append(row)
                 if len(rows) == OUTPUT_BATCH_ROWS:
                     yield pa.RecordBatch.from_arrays([pa.array(c, t.type) for c, t in zip(zip(*rows), schema)],
@@ -252,10 +236,14 @@ def extract_warc_paths(spark: SparkSession, paths: Sequence[str] | DataFrame, *,
     """Main text of every HTML page in WARC files (plain or gzipped; read with ``warcio``).
 
     ``paths`` is a list of file paths readable on every executor (a shared file system) or
-    a DataFrame with them in ``path_col``. The result has ``path``, ``offset`` (of the
-    record in its file), ``url``, ``text`` and ``error`` (see :func:`extract_column`); a
-    file that cannot be read gives one row with its error. A list is spread over
-    ``num_partitions`` tasks (default: one per file).
+    a DataFrame with them in ``path_col``. The rows are the entries batch extraction
+    writes for those files (:mod:`boilerplate.sources` selects and decodes the records,
+    :func:`boilerplate.batch.extract_entry` extracts them): ``id`` (``<path>#<WARC-Record-ID>``,
+    or ``<path>#offset:N`` for damage found at offset N, or the path for a file that
+    cannot be opened), ``path`` (as given), ``offset`` (where the record starts in its
+    file), ``url``, and ``text`` or ``error`` (``"Type: message"``). A record cut short,
+    a damaged file (the rest of it is skipped) or a missing one gives an error row, never
+    a failed task. A list is spread over ``num_partitions`` tasks (default: one per file).
     """
     if isinstance(paths, (str, os.PathLike)):
         raise TypeError("paths: pass a list of paths, not one path")

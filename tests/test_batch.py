@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import uuid
@@ -316,3 +317,88 @@ def test_a_dying_worker_costs_its_record_an_error_entry(crawl):
     for entry in entries:
         if "error" not in entry:
             assert entry["text"] == default_extractor().extract(expected[entry["id"]][1])
+
+
+@pytest.fixture()
+def many_pages(tmp_path) -> Path:
+    """Far more JSON Lines than a pipe holds (64 kB on Linux): the writer is still writing
+    when the reader goes away, whatever the timing."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i in range(150):
+        (pages / f"p{i:03d}.html").write_bytes(PAGES["flood"])
+    return pages
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_reader_that_stops_early_ends_the_run_quietly(many_pages, workers):
+    """``boilerplate extract pages/ | head -1``: no traceback, status 141 as for SIGPIPE, workers gone."""
+    process = subprocess.Popen([sys.executable, "-m", "boilerplate.cli", "extract", str(many_pages), "--blocks",
+                                "--workers", workers], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = json.loads(process.stdout.readline())
+    process.stdout.close()  # as head does after its one line
+    _, stderr = process.communicate(timeout=120)
+    assert first["id"] == str(many_pages / "p000.html") and "Paragraph 3 of the story" in first["text"]
+    assert process.returncode == 141, stderr.decode()
+    assert stderr == b""  # no traceback, no "Exception ignored", no summary
+
+
+def test_head_minus_one_in_a_shell_pipeline(many_pages):
+    bash = shutil.which("bash")
+    if bash is None or shutil.which("head") is None:
+        pytest.skip("needs bash and head")
+    script = (f'"{sys.executable}" -m boilerplate.cli extract "{many_pages}" --quiet | head -1; '
+              'echo "status ${PIPESTATUS[0]}" >&2')
+    result = subprocess.run([bash, "-c", script], capture_output=True, text=True, timeout=120)
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [str(many_pages / "p000.html")]
+    assert result.stderr == "status 141\n"
+
+
+def hang_on_flood_die_on_school(record: Record) -> dict:
+    """A pool job that pins its worker in C code on one page (a regex that never ends: no
+    return to the interpreter, so nothing inside the worker could stop it) and kills its
+    worker on another."""
+    import re
+
+    if isinstance(record.page, str) and "River towns" in record.page:  # text: its HTTP charset decoded it
+        re.match(r"(a+)+$", "a" * 64 + "!")
+    return die_on_school(record)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_record_past_the_deadline_gets_a_timeout_entry_and_its_worker_is_replaced(crawl, workers):
+    import time
+
+    records = list(iter_records([str(crawl)]))
+    started = time.monotonic()
+    entries = list(batch.extract_entries(records, batch.Options(deadline=1.0), workers=workers,
+                                         job=hang_on_flood_die_on_school))
+    elapsed = time.monotonic() - started
+    assert [e["id"] for e in entries] == [r.id for r in records]  # input order, every record once
+    errors = {e["url"]: e["error"] for e in entries if "error" in e}
+    assert errors.keys() == {"https://news.example/flood", "https://news.example/school"}
+    assert errors["https://news.example/flood"]["type"] == "Timeout"
+    assert "longer than 1 s" in errors["https://news.example/flood"]["message"]
+    assert errors["https://news.example/school"]["type"] == "WorkerDied"  # a crash is still a crash
+    expected = expected_crawl(crawl)
+    for entry in entries:
+        if "error" not in entry:  # the records in flight with the overrun one, redone by the new workers
+            assert entry["text"] == default_extractor().extract(expected[entry["id"]][1])
+    assert elapsed < 30, elapsed
+
+
+def test_a_deadline_is_checked_and_changes_nothing_for_pages_within_it(tmp_path, crawl):
+    with pytest.raises(ValueError, match="deadline"):
+        batch.Options(deadline=0)
+    records = list(iter_records([str(crawl)]))
+    assert (list(batch.extract_entries(records, batch.Options(deadline=60.0), workers=1))
+            == list(batch.extract_entries(records, batch.Options())))
+
+
+def test_deadline_option_on_the_command_line(tmp_path, crawl):
+    """``--deadline`` runs the batch through workers with the limit; pages within it are unchanged."""
+    plain, limited = tmp_path / "plain.jsonl", tmp_path / "limited.jsonl"
+    run_cli(str(crawl), "-o", str(plain), "--quiet")
+    run_cli(str(crawl), "-o", str(limited), "--quiet", "--deadline", "60")
+    assert limited.read_text("utf-8") == plain.read_text("utf-8")
+    assert CliRunner().invoke(main, ["extract", str(crawl), "--deadline", "0"]).exit_code == 2

@@ -15,7 +15,11 @@ import uuid
 from collections import defaultdict
 
 import pytest
+from click.testing import CliRunner
 from synthetic import make_page
+from test_batch import PAGES, crawl_records, http_response, read_jsonl, rid, warc_record, write_warc
+
+from boilerplate.cli import main
 
 from boilerplate.extractor import default_extractor
 from boilerplate.spark import extract_column, extract_warc_paths
@@ -198,10 +202,88 @@ def test_warc_paths(spark, tmp_path) -> None:
     ex = default_extractor()
     good = sorted((r for r in rows if r.path == str(path)), key=lambda r: r.offset)
     assert [r.url for r in good] == [f"https://example.org/{i}" for i in range(len(pages))]  # not the PNG nor the 404
+    assert [r.id for r in good] == [f"{path}#urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, r.url)}" for r in good]
     for row, page in zip(good, pages):
         assert row.error is None and row.text == ex.extract(page)
     [gone] = [r for r in rows if r.path == str(missing)]
+    assert gone.id == str(missing) and gone.offset is None
     assert gone.url is None and gone.text is None and gone.error.startswith("FileNotFoundError")
     cut = [r for r in rows if r.path == str(truncated)]
     assert [r.text for r in cut[:3]] == [ex.extract(p) for p in pages[:3]]
     assert len(cut) == 4 and cut[3].text is None and cut[3].error.startswith("Truncated")
+
+
+def test_warc_rows_are_the_batch_entries(spark, tmp_path) -> None:
+    """One implementation: for the same WARC files, Spark's rows are the entries that
+    ``boilerplate extract FILES -o out.jsonl`` writes, record for record (same records
+    selected, same decoding, same text, same errors)."""
+    pytest.importorskip("warcio")
+    records = crawl_records()
+    html = PAGES["flood"]
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(html[i:i + 700]), html[i:i + 700]) for i in range(0, len(html), 700))
+    extra = [
+        # Records the old Spark reader took and batch extraction does not: a resource record,
+        # a type that merely contains "html", an untyped body that is not HTML, a non-2xx.
+        warc_record("resource", "resource", "https://news.example/saved", PAGES["market"], content_type="text/html"),
+        warc_record("response", "chm", "https://news.example/help.chm",
+                    http_response(PAGES["school"], "application/vnd.ms-htmlhelp")),
+        warc_record("response", "plain", "https://news.example/notes", http_response(b"just notes, no markup", None)),
+        warc_record("response", "teapot", "https://news.example/tea",
+                    http_response(PAGES["flood"], "text/html", "418 I'm a teapot")),
+        # HTTP charset (windows-1251, no <meta>), chunked transfer coding, a page that fails.
+        warc_record("response", "cp1251", "https://news.example/ru",
+                    http_response(_pages()[1].replace(b"<meta charset='windows-1251'>", b""),
+                                  "text/html; charset=windows-1251")),
+        warc_record("response", "chunked", "https://news.example/chunked",
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + chunked + b"0\r\n\r\n"),
+        warc_record("response", "empty", "https://news.example/empty", http_response(b"", "text/html")),
+    ]
+    crawl = write_warc(tmp_path / "crawl.warc.gz", records[:4] + extra + records[4:], compress=True)
+    plain = write_warc(tmp_path / "plain.warc", records, compress=False)
+    cut = write_warc(tmp_path / "cut.warc.gz", records[:3] + [records[-1][:-400]], compress=True)
+    broken = write_warc(tmp_path / "broken.warc", records[:3] + [b"\x00\x01garbage\r\n\r\n"] + records[3:],
+                        compress=False)
+    in_headers = write_warc(tmp_path / "in-headers.warc.gz", records[:4] + [records[4][:150]], compress=True)
+    notwarc = tmp_path / "notes.warc"
+    notwarc.write_text("just some notes\n")
+    paths = [str(p) for p in (crawl, plain, cut, broken, in_headers, notwarc)]
+
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["extract", *paths, "-o", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    entries = [(e["id"], e["url"], e.get("text"), _error(e.get("error"))) for e in read_jsonl(out)]
+
+    rows = extract_warc_paths(spark, paths, num_partitions=3).collect()
+    # Each file is read whole, in order, by one task: its rows keep their order within the partition.
+    spark_rows = [(r.id, r.url, r.text, r.error) for p in paths for r in rows if r.path == p]
+    assert spark_rows == entries
+
+    # What that output is: the records selected, decoded and cut as batch extraction does.
+    by_id = {row[0]: row for row in spark_rows}
+    assert [row[1] for row in spark_rows if row[0].startswith(f"{crawl}#")] == [
+        "https://news.example/flood", "https://news.example/ru", "https://news.example/chunked",
+        "https://news.example/empty", "https://news.example/cafe", "https://news.example/garbage",
+        "https://news.example/market", "https://news.example/school"]
+    ex = default_extractor()
+    assert by_id[f"{crawl}#{rid('chunked')}"][2] == by_id[f"{crawl}#{rid('flood')}"][2] == ex.extract(PAGES["flood"])
+    assert "Городской совет" in by_id[f"{crawl}#{rid('cp1251')}"][2]
+    assert "Crème brûlée sold out" in by_id[f"{crawl}#{rid('latin1')}"][2]
+    assert by_id[f"{crawl}#{rid('empty')}"][2] == ""
+    assert [row[2] for row in spark_rows if row[0].startswith(f"{plain}#")] == [
+        row[2] for row in spark_rows if row[0].startswith(f"{crawl}#") and row[0].rsplit("#", 1)[1] in
+        {rid(n) for n in ("flood", "latin1", "garbage", "untyped", "xhtml")}]
+    assert by_id[f"{cut}#{rid('xhtml')}"][3].startswith("TruncatedRecord: ")
+    offset = len(b"".join(records[:3]))
+    assert by_id[f"{broken}#offset:{offset}"][3].startswith("ArchiveLoadFailed: unreadable WARC record")
+    offset = len(b"".join(gzip.compress(r, mtime=0) for r in records[:4]))
+    assert by_id[f"{in_headers}#offset:{offset}"][3].startswith("TruncatedFile: ")
+    assert by_id[f"{notwarc}#offset:0"][3].startswith("ArchiveLoadFailed: ")
+    offsets = {r.id: r.offset for r in rows}
+    assert offsets[f"{in_headers}#offset:{offset}"] == offset
+    crawl_offsets = [r.offset for r in rows if r.path == str(crawl)]
+    assert crawl_offsets == sorted(crawl_offsets) and len(set(crawl_offsets)) == len(crawl_offsets)
+
+
+def _error(error: dict | None) -> str | None:
+    return None if error is None else f"{error['type']}: {error['message']}"
