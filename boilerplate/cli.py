@@ -70,12 +70,14 @@ def _stops_quietly_when_stdout_closes(command):
 @click.option("--blocks", is_flag=True, help="Batch: add each record's blocks with P(content) and label.")
 @click.option("--retry-errors", is_flag=True, help="Batch: on resume, extract again the records that failed.")
 @click.option("-q", "--quiet", is_flag=True, help="Batch: no progress bar and no summary on standard error.")
+@click.option("--headline/--no-headline", default=None,
+              help="Keep or drop the page's headline (its first h1) whatever the model says (default: as it says).")
 @click.option("--deadline", type=click.FloatRange(0, min_open=True),
               help="Batch: seconds a record may take; past it the record gets a Timeout entry and its worker is replaced.")
 @_stops_quietly_when_stdout_closes
 def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold: float | None, as_text: bool = False,
             output: str | None = None, workers: int | None = None, blocks: bool = False, retry_errors: bool = False,
-            quiet: bool = False, deadline: float | None = None) -> None:
+            quiet: bool = False, deadline: float | None = None, headline: bool | None = None) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input).
 
     Batch mode, for several PAGEs, a directory (its .html/.htm files, recursively) or WARC
@@ -87,7 +89,7 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
     if _is_batch(pages, output, workers, blocks, retry_errors) or deadline is not None:
         _extract_batch(pages, output=output, workers=workers or 1, blocks=blocks, retry_errors=retry_errors,
                        quiet=quiet, model=model, threshold=threshold, as_json=as_json, as_text=as_text,
-                       deadline=deadline)
+                       deadline=deadline, headline=headline)
         return
     try:
         with click.open_file(pages[0], "rb") as page:
@@ -100,9 +102,9 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
 
     extractor = load_extractor(model) if model else default_extractor()
     if not as_json:
-        click.echo(extractor.extract(data, threshold=threshold))
+        click.echo(extractor.extract(data, threshold=threshold, headline=headline))
         return
-    blocks = extractor.predict(data, threshold=threshold)
+    blocks = extractor.predict(data, threshold=threshold, headline=headline)
     payload = {
         "text": "\n\n".join(b.text for b in blocks if b.label),
         "threshold": extractor.threshold if threshold is None else threshold,
@@ -257,7 +259,7 @@ def _is_batch(pages: tuple[str, ...], output: str | None, workers: int | None, b
 
 def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, blocks: bool, retry_errors: bool,
                    quiet: bool, model: str | None, threshold: float | None, as_json: bool, as_text: bool,
-                   deadline: float | None = None) -> None:
+                   deadline: float | None = None, headline: bool | None = None) -> None:
     """``extract`` over many pages, directories and WARC files, as JSON Lines (``batch.py``)."""
     from . import batch
 
@@ -265,7 +267,7 @@ def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, 
         raise click.UsageError("--json and --text read one page; batch output is JSON Lines (--blocks adds the blocks)")
     if "-" in pages:
         raise click.UsageError("- (standard input) reads one page; it cannot be part of a batch")
-    options = batch.Options(model=model, threshold=threshold, blocks=blocks, deadline=deadline)
+    options = batch.Options(model=model, threshold=threshold, blocks=blocks, deadline=deadline, headline=headline)
     try:
         summary = batch.run(list(pages), options, output=output,
                             workers=workers, progress=not quiet, retry_errors=retry_errors)

@@ -52,11 +52,12 @@ class Extractor:
             return first
         return self.context_classifier.content_proba(np.hstack([X, context_features(first, paths)]))
 
-    def predict(self, page: Any, *, threshold: float | None = None) -> list[Block]:
-        """The page's blocks with ``proba`` = P(content) and ``label`` = proba ≥ threshold."""
+    def predict(self, page: Any, *, threshold: float | None = None, headline: bool | None = None) -> list[Block]:
+        """The page's blocks with ``proba`` = P(content) and ``label`` = the decision
+        (proba ≥ threshold; ``headline`` True/False keeps/drops the headline whatever P)."""
         blocks, proba = self.score(page)
-        cut = self.threshold if threshold is None else threshold
-        return [b.scored(float(p), bool(p >= cut)) for b, p in zip(blocks, proba)]
+        labels = self._labels(blocks, proba, threshold, headline)
+        return [b.scored(float(p), bool(k)) for b, p, k in zip(blocks, proba, labels)]
 
     def score(self, page: Any) -> tuple[list[Block], np.ndarray]:
         """Blocks and their P(content), the model called once for the page."""
@@ -66,11 +67,30 @@ class Extractor:
             return [], np.zeros(0)
         return blocks, self.proba(page_features(document, blocks), [b.path for b in blocks])
 
-    def extract(self, page: Any, *, threshold: float | None = None) -> str:
+    def extract(self, page: Any, *, threshold: float | None = None, headline: bool | None = None) -> str:
         """The main text: content blocks in page order, separated by blank lines."""
         blocks, proba = self.score(page)
-        cut = self.threshold if threshold is None else threshold
-        return "\n\n".join(b.text for b, p in zip(blocks, proba) if p >= cut)
+        labels = self._labels(blocks, proba, threshold, headline)
+        return "\n\n".join(b.text for b, keep in zip(blocks, labels) if keep)
+
+    def _labels(self, blocks: list[Block], proba: np.ndarray, threshold: float | None,
+                headline: bool | None) -> np.ndarray:
+        labels = proba >= (self.threshold if threshold is None else threshold)
+        if headline is not None:
+            index = headline_index(blocks)
+            if index is not None:
+                labels[index] = headline
+        return labels
+
+
+def headline_index(blocks: Sequence[Block]) -> int | None:
+    """The page's headline: its first ``h1`` block, if it has one.
+
+    Datasets disagree on whether the headline is main content (L3S-GN1 and WCXB keep it,
+    CleanEval's gold often does not), so the model learns a mixture; ``headline=True``
+    or ``False`` in :meth:`Extractor.extract` makes it a decision of the caller's.
+    """
+    return next((b.index for b in blocks if b.tag == "h1"), None)
 
 
 def blocks_text(blocks: list[Block]) -> str:
@@ -132,12 +152,13 @@ def _resolve(model: Extractor | str | os.PathLike[str] | None) -> Extractor:
 
 
 def predict(page: Any, *, model: Extractor | str | os.PathLike[str] | None = None,
-            threshold: float | None = None) -> list[Block]:
+            threshold: float | None = None, headline: bool | None = None) -> list[Block]:
     """Blocks of ``page`` (str, bytes or BeautifulSoup) with ``label`` and ``proba``."""
-    return _resolve(model).predict(page, threshold=threshold)
+    return _resolve(model).predict(page, threshold=threshold, headline=headline)
 
 
 def extract(page: Any, *, model: Extractor | str | os.PathLike[str] | None = None,
-            threshold: float | None = None) -> str:
-    """Main text of ``page``; an empty page gives ``""``."""
-    return _resolve(model).extract(page, threshold=threshold)
+            threshold: float | None = None, headline: bool | None = None) -> str:
+    """Main text of ``page``; an empty page gives ``""``. ``headline``: keep (True) or
+    drop (False) the page's headline whatever the model says (default: as it says)."""
+    return _resolve(model).extract(page, threshold=threshold, headline=headline)

@@ -190,10 +190,10 @@ def test_damaged_warc_files_give_error_entries(tmp_path):
 def test_a_failing_page_is_an_error_entry_not_a_crash(tmp_path, crawl, monkeypatch):
     real = Extractor.predict
 
-    def flaky(self, page, *, threshold=None):
+    def flaky(self, page, **options):
         if b"Market hall" in (page if isinstance(page, bytes) else page.encode()):
             raise MemoryError("page too big for this test")
-        return real(self, page, threshold=threshold)
+        return real(self, page, **options)
 
     monkeypatch.setattr(Extractor, "predict", flaky)
     out = tmp_path / "out.jsonl"

@@ -76,3 +76,38 @@ def test_model_is_called_once_per_page(tiny_extractor, monkeypatch):
     blocks = tiny_extractor.predict(make_page(1005).html)
     assert calls == [len(blocks)]
     assert np.isfinite([b.proba for b in blocks]).all()
+
+
+HEADLINE_PAGE = b"""<html><head><title>Storm closes harbour</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<h1>Storm closes harbour</h1>
+<p>The harbour was closed on Monday after a storm damaged the outer wall, the port authority said in a statement.</p>
+<p>Repairs are expected to take three weeks, and ferries will use the northern quay until the wall is rebuilt.</p>
+<footer>Copyright 2026 The Coast Paper. All rights reserved.</footer></body></html>"""
+
+
+@pytest.mark.parametrize("headline", [True, False])
+def test_headline_option_keeps_or_drops_the_first_h1_whatever_the_model_says(headline: bool) -> None:
+    from boilerplate.extractor import default_extractor
+
+    extractor = default_extractor()
+    text = extractor.extract(HEADLINE_PAGE, headline=headline)
+    assert ("Storm closes harbour" in text.split("\n\n")) is headline
+    assert "The harbour was closed on Monday" in text
+    blocks = extractor.predict(HEADLINE_PAGE, headline=headline)
+    assert [b.label for b in blocks if b.tag == "h1"] == [headline]
+    as_said = extractor.predict(HEADLINE_PAGE)
+    assert [b.label for b in blocks if b.tag != "h1"] == [b.label for b in as_said if b.tag != "h1"]
+
+
+def test_headline_option_on_the_command_line(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from boilerplate.cli import main
+
+    page = tmp_path / "page.html"
+    page.write_bytes(HEADLINE_PAGE)
+    kept = CliRunner().invoke(main, ["extract", str(page), "--headline"])
+    dropped = CliRunner().invoke(main, ["extract", str(page), "--no-headline"])
+    assert kept.exit_code == dropped.exit_code == 0
+    assert kept.stdout.startswith("Storm closes harbour\n") and not dropped.stdout.startswith("Storm closes harbour")
