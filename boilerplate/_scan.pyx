@@ -52,19 +52,26 @@ cdef inline bint _lower(Py_UCS4 c) noexcept:
     return (u"a" <= c <= u"z") or (u"à" <= c <= u"ö") or (u"ø" <= c <= u"ÿ") or (u"а" <= c <= u"я") or c == u"ё"
 
 
+ctypedef Py_ssize_t (*_TextCount)(str text)
+
+
+cdef list _per_text(list texts, _TextCount count):
+    """``count`` of every text."""
+    cdef str text
+    return [count(text) for text in texts]
+
+
+cdef Py_ssize_t _title_words_in(str text):
+    cdef Py_ssize_t i, hits = 0
+    for i in range(len(text) - 1):
+        if _upper(text[i]) and _lower(text[i + 1]) and (i == 0 or not _is_word(text[i - 1])):
+            hits += 1
+    return hits
+
+
 def title_words(list texts):
     """Matches of ``\\b[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё]`` in each text."""
-    cdef list counts = []
-    cdef Py_ssize_t i, n, hits
-    cdef str text
-    for text in texts:
-        n = len(text)
-        hits = 0
-        for i in range(n - 1):
-            if _upper(text[i]) and _lower(text[i + 1]) and (i == 0 or not _is_word(text[i - 1])):
-                hits += 1
-        counts.append(hits)
-    return counts
+    return _per_text(texts, _title_words_in)
 
 
 cdef inline bint _sentence_mark(Py_UCS4 c) noexcept:
@@ -77,19 +84,17 @@ cdef inline bint _closing(Py_UCS4 c) noexcept:
     return c == u'"' or c == u"'" or c == u"”" or c == u"’" or c == u")"
 
 
+cdef Py_ssize_t _sentence_ends_in(str text):
+    cdef Py_ssize_t i, n = len(text), hits = 0
+    for i in range(n):
+        if _sentence_mark(text[i]) and (i + 1 == n or Py_UNICODE_ISSPACE(text[i + 1]) or _closing(text[i + 1])):
+            hits += 1
+    return hits
+
+
 def sentence_ends(list texts):
     """Matches of ``[.!?。！？](?=\\s|$|[\\"'”’)])`` in each text."""
-    cdef list counts = []
-    cdef Py_ssize_t i, n, hits
-    cdef str text
-    for text in texts:
-        n = len(text)
-        hits = 0
-        for i in range(n):
-            if _sentence_mark(text[i]) and (i + 1 == n or Py_UNICODE_ISSPACE(text[i + 1]) or _closing(text[i + 1])):
-                hits += 1
-        counts.append(hits)
-    return counts
+    return _per_text(texts, _sentence_ends_in)
 
 
 def class_counts(list texts, const unsigned char[::1] table, int n_classes):
@@ -183,22 +188,19 @@ cdef Py_ssize_t _date_at(str text, Py_ssize_t i, Py_ssize_t n) noexcept:
     return -1
 
 
+cdef Py_ssize_t _dates_in(str text):
+    cdef Py_ssize_t i = 0, n = len(text), end, hits = 0
+    while i < n:
+        if Py_UNICODE_ISDECIMAL(text[i]) and (i == 0 or not _is_word(text[i - 1])):
+            end = _date_at(text, i, n)
+            if end > i:
+                hits += 1
+                i = end
+                continue
+        i += 1
+    return hits
+
+
 def dates(list texts):
     """Matches of ``\\b(?:\\d{1,4}[-/.]\\d{1,2}[-/.]\\d{1,4}|\\d{1,2}:\\d{2}|(?:19|20)\\d{2})\\b`` per text."""
-    cdef list counts = []
-    cdef Py_ssize_t i, n, end, hits
-    cdef str text
-    for text in texts:
-        n = len(text)
-        hits = 0
-        i = 0
-        while i < n:
-            if Py_UNICODE_ISDECIMAL(text[i]) and (i == 0 or not _is_word(text[i - 1])):
-                end = _date_at(text, i, n)
-                if end > i:
-                    hits += 1
-                    i = end
-                    continue
-            i += 1
-        counts.append(hits)
-    return counts
+    return _per_text(texts, _dates_in)
