@@ -29,7 +29,8 @@ def main() -> None:
     parser.add_argument("--cache-dir")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--output", default=str(MODELS / "default.joblib"))
-    parser.add_argument("--peers", default="trafilatura", help="comma-separated peers for the card's table")
+    parser.add_argument("--peers", default="trafilatura,justext,readability-lxml",
+                        help="comma-separated peers for the card's table (pip install -e .[bench])")
     parser.add_argument("--tuning", default=str(MODELS / "tuning.json"),
                         help="scripts/tune.py's output: its chosen parameters are used")
     args = parser.parse_args()

@@ -1,18 +1,22 @@
 """Leave one dataset out: train on all datasets but one, test on the one left out.
 
-    python scripts/cross_dataset.py --data-dir ../shared/datasets [--max-iter 150] [--no-context]
+    python scripts/cross_dataset.py --data-dir ../shared/datasets [--tuning models/tuning.json] [--no-context]
 
 Users run the model on pages unlike any training set; this measures that. For each
 dataset D, a model is trained on the training splits of the other datasets and scored
-on D's test split (text-level F1), beside a model trained on all datasets (in-domain).
+on D's test split (text-level F1), beside a model trained on all datasets (in-domain) and
+trafilatura on the same pages (with ``--peer``; it needs no training, so it is always out of domain).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 from boilerplate.evaluate import run_system, summarize_scores
+from boilerplate.peers import load_peer
 from boilerplate.train import DATASETS, fit_extractor, load_corpus
 
 
@@ -20,15 +24,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--cache-dir")
-    parser.add_argument("--max-iter", type=int, default=150)
+    parser.add_argument("--max-iter", type=int, help="boosting iterations (default: the tuning file's, else 150)")
+    parser.add_argument("--tuning", help="scripts/tune.py's output: its chosen parameters are used")
+    parser.add_argument("--peer", default="trafilatura", help="a peer scored on the same pages ('' for none)")
     parser.add_argument("--context", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     train = load_corpus(DATASETS, split="train", data_dir=args.data_dir, cache_dir=args.cache_dir, n_jobs=args.jobs)
     test = load_corpus(DATASETS, split="test", data_dir=args.data_dir, cache_dir=args.cache_dir, n_jobs=args.jobs)
     kept = {(r.dataset, r.page_id) for r in test.rows}
-    params = {"max_iter": args.max_iter}
-    rows = ["| held-out dataset | test pages | trained on the others | trained on all (in-domain) |", "|---|---|---|---|"]
+    params = json.loads(Path(args.tuning).read_text("utf-8"))["chosen"] if args.tuning else {"max_iter": 150}
+    if args.max_iter:
+        params["max_iter"] = args.max_iter
+    peer = load_peer(args.peer) if args.peer else None
+    rows = ["| held-out dataset | test pages | trained on the others | trained on all (in-domain) |"
+            + (f" {args.peer} |" if peer else ""), "|---|---|---|---|" + ("---|" if peer else "")]
     start = time.perf_counter()
     everything, _ = fit_extractor(train.rows, params=params, context=args.context)
     for name in DATASETS:
@@ -36,9 +46,10 @@ def main() -> None:
         others, _ = fit_extractor([r for r in train.rows if r.dataset != name], params=params, context=args.context)
         out = summarize_scores(run_system(others.extract, pages))[name].shingle.f1
         into = summarize_scores(run_system(everything.extract, pages))[name].shingle.f1
-        rows.append(f"| {name} | {len(pages)} | {out:.3f} | {into:.3f} |")
+        rows.append(f"| {name} | {len(pages)} | {out:.3f} | {into:.3f} |"
+                    + (f" {summarize_scores(run_system(peer, pages))[name].shingle.f1:.3f} |" if peer else ""))
         print(rows[-1], flush=True)
-    print(f"\nmax_iter={args.max_iter}, context={args.context}, {time.perf_counter() - start:.0f} s\n")
+    print(f"\nparams={params}, context={args.context}, {time.perf_counter() - start:.0f} s\n")
     print("\n".join(rows))
 
 

@@ -1,6 +1,6 @@
 """Choose the boosted trees' size by cross-validation grouped by site, on the training split only.
 
-    python scripts/tune.py --data-dir ../shared/datasets [--folds 3] [--json tune.json]
+    python scripts/tune.py --data-dir ../shared/datasets [--folds 3] [--two-pass] [--json tune.json]
 
 For each candidate (boosting iterations, learning rate, leaves per tree) it fits the
 first pass on all sites but a fold's and scores the held-out sites: the page-averaged
@@ -9,6 +9,11 @@ threshold on the held-out fold: the same optimism for every candidate) and the w
 log-loss. It also times the compiled tree walk per page, since the model is
 a fifth of ``extract()``'s time. The rule, printed at the end: the fastest candidate whose
 mean F1 is within ``--tolerance`` of the best. The test split is never read.
+
+With ``--two-pass`` each fold fits the whole model as shipped (first pass, out-of-fold
+first passes, context pass: six fits) and scores its final probabilities: slower, and the
+right measure when the context pass depends on how well the first pass's probabilities
+are calibrated.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from boilerplate.persist import atomic_write
 from boilerplate.portable import to_portable
-from boilerplate.train import DATASETS, THRESHOLDS, _fit, fold_of, load_corpus, page_text_score
+from boilerplate.train import DATASETS, THRESHOLDS, _fit, fit_extractor, fold_of, load_corpus, page_text_score
 
 CANDIDATES = (
     {"max_iter": 300, "learning_rate": 0.1, "max_leaf_nodes": 31},   # the v1 model
@@ -40,6 +45,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--tolerance", type=float, default=0.002)
+    parser.add_argument("--two-pass", action="store_true", help="score the whole two-pass model per fold")
+    parser.add_argument("--candidates", help="comma-separated indices into CANDIDATES (default: all)")
     parser.add_argument("--json", help="write the table here")
     args = parser.parse_args()
 
@@ -47,7 +54,8 @@ def main() -> None:
                        n_jobs=args.jobs, progress=True).rows
     keys = np.array([fold_of(f"tune:{r.dataset}:{r.group}", args.folds) for r in rows])
     results = []
-    for candidate in CANDIDATES:
+    chosen_indices = [int(i) for i in args.candidates.split(",")] if args.candidates else range(len(CANDIDATES))
+    for candidate in (CANDIDATES[i] for i in chosen_indices):
         params = {**FIXED, **candidate}
         f1s, losses, walk_ms = [], [], []
         for k in range(args.folds):
@@ -55,9 +63,14 @@ def main() -> None:
             held = [r for r, key in zip(rows, keys) if key == k]
             start = time.perf_counter()
             with threadpool_limits(2):
-                model = _fit(train_rows, "article", params)
+                if args.two_pass:
+                    extractor, _ = fit_extractor(train_rows, params=params, tune_threshold=False)
+                    model = extractor.classifier
+                    probas = [extractor.proba(r.X, r.paths) for r in held]
+                else:
+                    model = _fit(train_rows, "article", params)
+                    probas = [model.content_proba(r.X) for r in held]
             fit_seconds = time.perf_counter() - start
-            probas = [model.content_proba(r.X) for r in held]
             f1s.append(max(page_text_score(held, probas, t, "article") for t in THRESHOLDS))
             losses.append(_log_loss(held, probas))
             walk_ms.append(_walk_ms(model, held))
@@ -76,7 +89,7 @@ def main() -> None:
               f"{r['log_loss']:.4f} | {r['walk_ms_per_page']:.3f}{mark} |")
     print(f"\nrule: the fastest candidate within {args.tolerance} of the best CV F1 ({best:.4f}): {chosen['params']}")
     if args.json:
-        text = json.dumps({"folds": args.folds, "tolerance": args.tolerance, "results": results,
+        text = json.dumps({"folds": args.folds, "two_pass": args.two_pass, "tolerance": args.tolerance, "results": results,
                            "chosen": chosen["params"], "fixed": FIXED}, indent=2) + "\n"
         atomic_write(args.json, lambda handle: handle.write(text.encode("utf-8")))
 
