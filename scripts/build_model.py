@@ -69,7 +69,8 @@ def _tuning_table(tuning: dict | None) -> str:
         f"{r['f1']:.4f} | {r['log_loss']:.4f} | {r['walk_ms_per_page']:.3f} |"
         + (" chosen |" if r["params"] == tuning["chosen"] else " |")
         for r in tuning["results"])
-    return (f"`python scripts/tune.py` fitted the first pass on the training split's sites in {tuning['folds']} folds "
+    fitted = "the whole two-pass model" if tuning.get("two_pass") else "the first pass"
+    return (f"`python scripts/tune.py` fitted {fitted} on the training split's sites in {tuning['folds']} folds "
             "grouped by site and scored the held-out sites (page-averaged token F1 at each candidate's best "
             "threshold, block log-loss), and timed the compiled tree walk. Rule: the fastest candidate within "
             f"{tuning['tolerance']} F1 of the best. The test split is not read.\n\n"
