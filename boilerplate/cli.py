@@ -150,7 +150,7 @@ def train(data_dir, cache_dir, datasets, target, output, max_iter, jobs, context
 @click.option("--datasets", default="cleaneval,dragnet,l3s-gn1,readability,wcxb", show_default=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the scores as JSON here.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Processes for feature extraction.")
-@click.option("--peers", default="", help="Comma-separated peers to score beside ours: trafilatura, justext, readability-lxml.")
+@click.option("--peers", default="", help="Comma-separated peers to score beside ours: trafilatura, trafilatura+comments, justext, readability-lxml.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
               help="Also write PNG plots and an index.html summary into this folder (needs the report extra).")
 def evaluate(model, data_dir, cache_dir, datasets, json_out, jobs, peers, report_dir) -> None:

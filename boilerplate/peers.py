@@ -11,11 +11,11 @@ from collections.abc import Callable
 from .decode import decode
 
 
-def _trafilatura() -> Callable[[bytes], str]:
+def _trafilatura(comments: bool = False) -> Callable[[bytes], str]:
     import trafilatura
 
     def run(html: bytes) -> str:
-        return trafilatura.extract(decode(html), include_comments=False, include_tables=True) or ""
+        return trafilatura.extract(decode(html), include_comments=comments, include_tables=True) or ""
     return run
 
 
@@ -43,6 +43,7 @@ def _readability() -> Callable[[bytes], str]:
 
 PEERS: dict[str, Callable[[], Callable[[bytes], str]]] = {
     "trafilatura": _trafilatura,
+    "trafilatura+comments": lambda: _trafilatura(comments=True),  # the peer for the article+comments target
     "justext": _justext,
     "readability-lxml": _readability,
 }
