@@ -56,6 +56,8 @@ class Options:
     blocks: bool = False
     #: Keep (True) or drop (False) each page's headline whatever the model says (``None``: as it says).
     headline: bool | None = None
+    #: Below this P(main content) a page's text is empty (``None``: never; see ``Extractor.analyze``).
+    min_confidence: float | None = None
     #: Seconds a record may take in a worker before the worker is killed and replaced (``None``: no limit).
     deadline: float | None = None
 
@@ -91,7 +93,8 @@ def extract_entry(extractor: Extractor, record: Record, options: Options) -> Ent
     if record.error is not None:
         return error_entry(record, *record.error)
     try:
-        blocks = extractor.predict(record.page, threshold=options.threshold, headline=options.headline)
+        blocks = extractor.predict(record.page, threshold=options.threshold, headline=options.headline,
+                                   min_confidence=options.min_confidence)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop a batch
         return _failure(record, exc)
     entry: Entry = {"id": record.id, "url": record.url, "text": blocks_text(blocks)}

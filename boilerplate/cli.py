@@ -72,12 +72,16 @@ def _stops_quietly_when_stdout_closes(command):
 @click.option("-q", "--quiet", is_flag=True, help="Batch: no progress bar and no summary on standard error.")
 @click.option("--headline/--no-headline", default=None,
               help="Keep or drop the page's headline (its first h1) whatever the model says (default: as it says).")
+@click.option("--min-confidence", metavar="P|auto",
+              help="Print nothing for a page whose P(main content) is below P; 'auto': the page model's "
+                   "documented threshold (default: never).")
 @click.option("--deadline", type=click.FloatRange(0, min_open=True),
               help="Batch: seconds a record may take; past it the record gets a Timeout entry and its worker is replaced.")
 @_stops_quietly_when_stdout_closes
 def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold: float | None, as_text: bool = False,
             output: str | None = None, workers: int | None = None, blocks: bool = False, retry_errors: bool = False,
-            quiet: bool = False, deadline: float | None = None, headline: bool | None = None) -> None:
+            quiet: bool = False, deadline: float | None = None, headline: bool | None = None,
+            min_confidence: str | None = None) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input).
 
     Batch mode, for several PAGEs, a directory (its .html/.htm files, recursively) or WARC
@@ -89,7 +93,7 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
     if _is_batch(pages, output, workers, blocks, retry_errors) or deadline is not None:
         _extract_batch(pages, output=output, workers=workers or 1, blocks=blocks, retry_errors=retry_errors,
                        quiet=quiet, model=model, threshold=threshold, as_json=as_json, as_text=as_text,
-                       deadline=deadline, headline=headline)
+                       deadline=deadline, headline=headline, min_confidence=min_confidence)
         return
     try:
         with click.open_file(pages[0], "rb") as page:
@@ -101,13 +105,18 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
         return
 
     extractor = load_extractor(model) if model else default_extractor()
+    cut = _min_confidence(min_confidence, lambda: extractor)
     if not as_json:
-        click.echo(extractor.extract(data, threshold=threshold, headline=headline))
+        click.echo(extractor.extract(data, threshold=threshold, headline=headline, min_confidence=cut))
         return
-    blocks = extractor.predict(data, threshold=threshold, headline=headline)
+    result = extractor.analyze(data, threshold=threshold, headline=headline, min_confidence=cut)
+    blocks = result.blocks
     payload = {
-        "text": "\n\n".join(b.text for b in blocks if b.label),
+        "text": result.text,
         "threshold": extractor.threshold if threshold is None else threshold,
+        "confidence": round(result.confidence, 4),
+        "has_content": result.has_content,
+        "page_type": result.page_type,
         "blocks": [{"index": b.index, "text": b.text, "tag": b.tag, "path": b.path,
                     "proba": round(b.proba, 4), "label": b.label} for b in blocks],
     }
@@ -249,6 +258,24 @@ def _report_left_out(left: list, path: str | None, *, shown: int = 20) -> None:
         click.echo(f"  … {len(left) - shown} more" + (f"; all in {path}" if path else "; --left-out FILE lists all"), err=True)
 
 
+def _min_confidence(value: str | None, extractor) -> float | None:
+    """``--min-confidence``: a probability, or 'auto' for the page model's documented threshold."""
+    if value is None:
+        return None
+    if value == "auto":
+        threshold = extractor().page_threshold
+        if threshold is None:
+            raise click.UsageError("--min-confidence auto: this model has no page confidence model")
+        return threshold
+    try:
+        cut = float(value)
+    except ValueError:
+        raise click.UsageError(f"--min-confidence takes a probability or 'auto', not {value!r}") from None
+    if not 0.0 <= cut <= 1.0:
+        raise click.UsageError(f"--min-confidence must be between 0 and 1, not {cut}")
+    return cut
+
+
 def _is_batch(pages: tuple[str, ...], output: str | None, workers: int | None, blocks: bool,
               retry_errors: bool) -> bool:
     from .sources import is_warc
@@ -259,7 +286,8 @@ def _is_batch(pages: tuple[str, ...], output: str | None, workers: int | None, b
 
 def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, blocks: bool, retry_errors: bool,
                    quiet: bool, model: str | None, threshold: float | None, as_json: bool, as_text: bool,
-                   deadline: float | None = None, headline: bool | None = None) -> None:
+                   deadline: float | None = None, headline: bool | None = None,
+                   min_confidence: str | None = None) -> None:
     """``extract`` over many pages, directories and WARC files, as JSON Lines (``batch.py``)."""
     from . import batch
 
@@ -267,7 +295,11 @@ def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, 
         raise click.UsageError("--json and --text read one page; batch output is JSON Lines (--blocks adds the blocks)")
     if "-" in pages:
         raise click.UsageError("- (standard input) reads one page; it cannot be part of a batch")
-    options = batch.Options(model=model, threshold=threshold, blocks=blocks, deadline=deadline, headline=headline)
+    from .extractor import default_extractor, load_extractor
+
+    cut = _min_confidence(min_confidence, lambda: load_extractor(model) if model else default_extractor())
+    options = batch.Options(model=model, threshold=threshold, blocks=blocks, deadline=deadline, headline=headline,
+                            min_confidence=cut)
     try:
         summary = batch.run(list(pages), options, output=output,
                             workers=workers, progress=not quiet, retry_errors=retry_errors)

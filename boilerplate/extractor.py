@@ -19,6 +19,7 @@ from .errors import ModelError
 from .features import page_features
 from .parse import parse
 from .persist import is_export_of, load_model
+from .page import PageModel, load_page_models, page_summary
 from .portable import PortableClassifier
 
 if TYPE_CHECKING:  # scikit-learn is imported only when a joblib model is loaded or trained
@@ -44,20 +45,63 @@ class Extractor:
     target: str = "article"
     manifest: dict[str, Any] | None = None
     context_classifier: BlockClassifier | PortableClassifier | None = None
+    #: Page-level models (``page.py``) by kind: ``"confidence"`` and ``"page_type"``.
+    page_models: dict[str, PageModel] | None = None
+
+    @property
+    def page_threshold(self) -> float | None:
+        """The confidence model's documented cut (``min_confidence`` to empty pages without
+        main content), or None without a confidence model."""
+        model = (self.page_models or {}).get("confidence")
+        return None if model is None or model.threshold is None else float(model.threshold)
 
     def proba(self, X: np.ndarray, paths: Sequence[str]) -> np.ndarray:
         """P(content) of one page's blocks from their feature matrix and DOM paths."""
+        return self._passes(X, paths)[1]
+
+    def _passes(self, X: np.ndarray, paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The first pass's P(content) and the final one (the context pass's, when there is one)."""
         first = self.classifier.content_proba(X)
         if self.context_classifier is None or len(X) == 0:
-            return first
-        return self.context_classifier.content_proba(np.hstack([X, context_features(first, paths)]))
+            return first, first
+        return first, self.context_classifier.content_proba(np.hstack([X, context_features(first, paths)]))
 
-    def predict(self, page: Any, *, threshold: float | None = None, headline: bool | None = None) -> list[Block]:
-        """The page's blocks with ``proba`` = P(content) and ``label`` = the decision
-        (proba ≥ threshold; ``headline`` True/False keeps/drops the headline whatever P)."""
-        blocks, proba = self.score(page)
+    def analyze(self, page: Any, *, threshold: float | None = None, headline: bool | None = None,
+                min_confidence: float | None = None) -> PageResult:
+        """Blocks with P(content) and decisions, the page's confidence that it has main
+        content and its page type. Below ``min_confidence`` every block is labelled
+        boilerplate; by default (None) no page is emptied. :attr:`page_threshold` is the
+        documented cut (about 1% of real pages of unseen sites fall below it)."""
+        return self._analyze(page, threshold, headline, min_confidence, page_level=True)
+
+    def _analyze(self, page: Any, threshold: float | None, headline: bool | None, min_confidence: float | None,
+                 *, page_level: bool) -> PageResult:
+        document = parse(decode(page))
+        blocks = split_blocks(document)
+        if not blocks:
+            return PageResult([], 0.0, None, False)
+        X = page_features(document, blocks)
+        first, proba = self._passes(X, [b.path for b in blocks])
         labels = self._labels(blocks, proba, threshold, headline)
-        return [b.scored(float(p), bool(k)) for b, p, k in zip(blocks, proba, labels)]
+        confidence, page_type = 1.0, None
+        if self.page_models and (page_level or min_confidence is not None):
+            summary = page_summary(X, first)
+            if "confidence" in self.page_models:
+                confidence = float(self.page_models["confidence"].confidence(summary))
+            if "page_type" in self.page_models:
+                page_type = str(self.page_models["page_type"].predict(summary))
+        has_content = min_confidence is None or confidence >= min_confidence
+        if not has_content:
+            labels[:] = False
+        scored = [b.scored(float(p), bool(k)) for b, p, k in zip(blocks, proba, labels)]
+        return PageResult(scored, confidence, page_type, has_content)
+
+    def predict(self, page: Any, *, threshold: float | None = None, headline: bool | None = None,
+                min_confidence: float | None = None) -> list[Block]:
+        """The page's blocks with ``proba`` = P(content) and ``label`` = the decision
+        (proba ≥ threshold; ``headline`` True/False keeps/drops the headline whatever P;
+        none on a page without main content, see :meth:`analyze`)."""
+        return self._analyze(page, threshold, headline, min_confidence, page_level=False).blocks
 
     def score(self, page: Any) -> tuple[list[Block], np.ndarray]:
         """Blocks and their P(content), the model called once for the page."""
@@ -67,11 +111,11 @@ class Extractor:
             return [], np.zeros(0)
         return blocks, self.proba(page_features(document, blocks), [b.path for b in blocks])
 
-    def extract(self, page: Any, *, threshold: float | None = None, headline: bool | None = None) -> str:
-        """The main text: content blocks in page order, separated by blank lines."""
-        blocks, proba = self.score(page)
-        labels = self._labels(blocks, proba, threshold, headline)
-        return "\n\n".join(b.text for b, keep in zip(blocks, labels) if keep)
+    def extract(self, page: Any, *, threshold: float | None = None, headline: bool | None = None,
+                min_confidence: float | None = None) -> str:
+        """The main text: content blocks in page order, separated by blank lines; ``""``
+        for a page without main content (see :meth:`analyze`)."""
+        return self._analyze(page, threshold, headline, min_confidence, page_level=False).text
 
     def _labels(self, blocks: list[Block], proba: np.ndarray, threshold: float | None,
                 headline: bool | None) -> np.ndarray:
@@ -81,6 +125,25 @@ class Extractor:
             if index is not None:
                 labels[index] = headline
         return labels
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """One page's blocks with their decisions, and what the page-level models say of it.
+
+    ``confidence`` is P(the page has main content) (1.0 without a confidence model);
+    ``has_content`` whether it passed the cut (when not, every block is boilerplate);
+    ``page_type`` one of ``page.PAGE_TYPES``, or None without a page-type model.
+    """
+
+    blocks: list[Block]
+    confidence: float
+    page_type: str | None
+    has_content: bool
+
+    @property
+    def text(self) -> str:
+        return blocks_text(self.blocks)
 
 
 def headline_index(blocks: Sequence[Block]) -> int | None:
@@ -112,7 +175,23 @@ def load_extractor(path: str | os.PathLike[str]) -> Extractor:
         if context_manifest.get("sha256") != manifest.get("context_sha256") or context_manifest.get("stage") != "context":
             raise ModelError(f"{context_path}: is not the context pass that {Path(path).name} was saved with")
     return Extractor(classifier=classifier, threshold=float(manifest["threshold"]), target=str(manifest["target"]),
-                     manifest=manifest, context_classifier=context)
+                     manifest=manifest, context_classifier=context, page_models=_page_models(Path(path)))
+
+
+def page_models_path(model_path: Path) -> Path:
+    """Where a model's page-level models are: ``<name>.page.json`` beside it
+    (``default.page.json`` for ``default.joblib`` and its export ``default.trees.npz``)."""
+    return model_path.with_name(f"{model_path.name.split('.')[0]}.page.json")
+
+
+def _page_models(model_path: Path) -> dict[str, PageModel] | None:
+    path = page_models_path(model_path)
+    if not path.is_file():
+        return None
+    try:
+        return load_page_models(path.read_bytes())
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
 
 
 def default_model_path() -> Path:

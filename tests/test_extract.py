@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from pathlib import Path
+
 import pytest
 from bs4 import BeautifulSoup
 from synthetic import make_page
@@ -111,3 +113,43 @@ def test_headline_option_on_the_command_line(tmp_path) -> None:
     dropped = CliRunner().invoke(main, ["extract", str(page), "--no-headline"])
     assert kept.exit_code == dropped.exit_code == 0
     assert kept.stdout.startswith("Storm closes harbour\n") and not dropped.stdout.startswith("Storm closes harbour")
+
+
+LOGIN_WALL = b"""<html><head><title>Sign in</title></head><body><nav><a href="/">Home</a> <a href="/help">Help</a></nav>
+<form><label>Email</label><input name=email><label>Password</label><input name=pw type=password>
+<button>Log in</button></form><p><a href="/forgot">Forgot your password?</a> <a href="/join">Create an account</a></p>
+<footer>Copyright 2026 Example Ltd. All rights reserved. Terms of use. Privacy policy.</footer></body></html>"""
+
+
+def test_analyze_gives_a_page_confidence_and_type_and_empties_only_when_asked() -> None:
+    from boilerplate.extractor import default_extractor
+    from boilerplate.page import PAGE_TYPES
+
+    extractor = default_extractor()
+    example = (Path(__file__).parents[1] / "datasets" / "examples" / "article.html").read_bytes()
+    assert extractor.analyze(example).page_type == "article"
+    article, wall = extractor.analyze(HEADLINE_PAGE), extractor.analyze(LOGIN_WALL)
+    assert article.has_content and article.text == extractor.extract(HEADLINE_PAGE)
+    assert article.page_type in PAGE_TYPES
+    assert wall.confidence < extractor.page_threshold < article.confidence
+    assert wall.has_content  # no cut asked for: nothing is emptied
+    assert extractor.extract(LOGIN_WALL, min_confidence=extractor.page_threshold) == ""
+    assert extractor.extract(HEADLINE_PAGE, min_confidence=extractor.page_threshold) == extractor.extract(HEADLINE_PAGE)
+    gated = extractor.predict(LOGIN_WALL, min_confidence=extractor.page_threshold)
+    assert gated and not any(b.label for b in gated)
+
+
+def test_a_damaged_page_model_file_is_refused_by_name(tmp_path) -> None:
+    import shutil
+    from importlib import resources
+
+    from boilerplate.errors import ModelError
+    from boilerplate.extractor import load_extractor
+
+    models = resources.files("boilerplate.models")
+    for name in ("default.trees.npz", "default.trees.json", "default.trees.context.npz", "default.trees.context.json"):
+        shutil.copy(str(models / name), tmp_path / name)
+    assert load_extractor(tmp_path / "default.trees.npz").page_models is None  # none beside it: no page level
+    (tmp_path / "default.page.json").write_text('{"format": "boilerplate-page-models", "version": 99}')
+    with pytest.raises(ModelError, match="default.page.json"):
+        load_extractor(tmp_path / "default.trees.npz")
