@@ -53,3 +53,19 @@ def test_repetition_within_the_page():
 def test_features_are_deterministic():
     segments = segment_text(news_page_one_line())
     assert np.array_equal(segment_features(segments), segment_features(segments))
+
+
+def test_ad_markers_credits_and_teaser_labels():
+    texts = ["Ad Feedback",
+             "The old stone bridge after the flood. Photo: James Whitaker/Getty Images",
+             "Related: Storm warnings issued for the coast as rivers rise",
+             "Now playing 03:13",
+             "How to protect your home from floods 04:20",
+             "The council said on Tuesday that the advertisement for the work would run in the spring.",
+             "Watch the river: it rose by a metre overnight, the council said."]
+    X = segment_features(segment_text("\n".join(texts)))
+    assert column(X, "ad_marker").tolist() == [1, 0, 0, 0, 0, 0, 0]
+    assert column(X, "credit_hits")[1] >= 1 and column(X, "credit_hits")[[0, 2, 3, 4, 5, 6]].sum() == 0
+    assert column(X, "teaser_label").tolist() == [0, 0, 1, 1, 0, 0, 0]
+    assert column(X, "marker").tolist() == [1, 1, 1, 1, 1, 0, 0]
+    assert column(X, "marker@+1")[0] == 1 and column(X, "page_marker_share")[0] == np.float32(5 / 7)

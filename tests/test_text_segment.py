@@ -89,3 +89,24 @@ def test_cjk_sentences_are_cut_without_spaces():
     segments = segment_text(text)
     assert len(segments) == 30
     assert segments[0].text == "市议会周二表示将修复旧石桥。"
+
+
+def test_photo_credits_are_cut_out_of_the_text_around_them():
+    lead = "The bridge was closed for repairs last week, and the river is still high. " * 5
+    text = (lead + "The old bridge (AP Photo/Jane Doe) Residents were told to wait. "
+            "Photo: James Whitaker/Getty Images Engineers found two arches undermined.")
+    segments = texts(text)
+    assert "(AP Photo/Jane Doe)" in segments and "Residents were told to wait." in segments
+    assert "Photo: James Whitaker/Getty Images" in segments and "Engineers found two arches undermined." in segments
+
+
+def test_a_clock_time_ends_a_comment_header():
+    lead = "The bridge was closed for repairs last week, and the river is still high. " * 5
+    segments = texts(lead + "Posted by: Meg | October 30, 2012 at 10:33 AM Meg, thanks for that input.")
+    assert "Meg, thanks for that input." in segments
+
+
+def test_a_repeated_name_after_an_article_or_preposition_stays_in_its_sentence():
+    sentence = "The grant was made by Architecture for Humanity and the Daily Star reported it."
+    names = " ".join(f"Architecture for Humanity is here {k}. The Daily Star says so {k}." for k in range(4))
+    assert sentence in texts(names + " " + sentence + " " + names)

@@ -23,7 +23,7 @@ from ..features import count_matches, keyword_hits, page_language, shift, window
 from ..vocab import stopwords, text_keywords
 from .segment import SEGMENT_VERSION, Cut, Segment
 
-TEXT_FEATURE_VERSION = 1
+TEXT_FEATURE_VERSION = 2
 
 _WORD = re.compile(r"\w+")
 _RAW_TOKEN = re.compile(r"\S+")
@@ -42,15 +42,53 @@ _URL = re.compile(r"https?://|www\.|\.(?:com|org|net|co\.uk)\b|@\w")
 _QUOTE = re.compile(r"[\"“”„«»]")
 _LABEL_START = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’&-]{0,20}(?:\s[\w'’&-]{1,20})?:")
 _TERMINAL = frozenset('.!?"”’)。！？')
+#: Short boilerplate that a text dump leaves between an article's sentences (the text
+#: model's own lists; the HTML model's keyword groups are shared and stay as they are).
+#: An ad marker is the whole segment; a credit names a photographer or agency; a teaser
+#: label starts a link to another page or a clip.
+_AD_MARKERS = frozenset((
+    "ad", "ads", "advert", "advertisement", "advertisements", "advertising", "ad feedback", "sponsored",
+    "sponsored content", "sponsored links", "sponsored stories", "paid content", "paid post", "promoted",
+    "promoted content", "promoted stories", "partner content", "ad choices", "adchoices", "story continues below",
+    "story continues below advertisement", "article continues below advertisement", "continue reading below",
+    "continue reading", "skip advertisement", "advertisement skip advertisement", "report this ad",
+    "advertisement - scroll to continue", "scroll to continue with content", "ads by google", "close ad",
+))
+_CREDIT = re.compile(
+    r"(?:/|\(|\|)\s*(?:Getty Images|Getty|AFP|AP|Reuters|EPA|Shutterstock|iStock(?:photo)?|Alamy|Bloomberg|"
+    r"Associated Press|Corbis|Xinhua|Unsplash|Pexels|Wikimedia Commons)\b|\bGetty Images\b|\bAP Photo\b|"
+    r"^\(?(?:Photo|Photos|Photograph|Photographer|Image|Picture|Illustration|Credit|Courtesy|Photo credit|"
+    r"Image credit|Featured image)s?(?: by| credit| courtesy(?: of)?)?\s*[:|]|"
+    r"\b(?:Photo|Image|Picture)s? (?:by|courtesy of|credit:)", re.IGNORECASE)
+_TEASER = re.compile(
+    r"^(?:Related|Read more|Read also|Also read|Read next|See also|More|More from|More on|Recommended|Opinion|"
+    r"Watch|Video|Videos|Listen|Audio|Podcast|Gallery|Photos|In pictures|Live|Trending|Most read|Most popular|"
+    r"Up next|Now playing|Next up|Don't miss|Do not miss|Editor's picks?|Top stories|Latest|Explore more|"
+    r"You may also like|You might also like|Further reading|Sponsored|Advertisement)\b\s*(?:[:|»›>-]|\(?\d{1,2}:\d{2}|$)",
+    re.IGNORECASE)
+#: Account links standing alone (``Log In``, ``My Account``, ``Settings Sign Out``): a
+#: segment of these words only, with an account phrase among them.
+_ACCOUNT_WORDS = frozenset(
+    "sign in out up log login logout my account accounts settings register subscribe search menu profile help "
+    "cart bag basket wishlist notifications home newsletter newsletters skip to main content navigation create "
+    "an join".split()
+)
+_ACCOUNT = re.compile(r"\b(?:sign (?:in|out|up)|log ?(?:in|out)|my account|register|subscribe|create an account)\b")
+_ENDS_WITH_TIME = re.compile(r"(?:^|\s)\(?\d{1,2}:\d{2}(?::\d{2})?\)?$")
+_MARKER_STRIP = re.compile(r"^[\W_]+|[\W_]+$")
 
 _LOCAL = (
     "log_chars", "log_words", "mean_word_len", "log_sentences", "ends_with_terminal", "ends_with_colon",
     "starts_upper", "starts_lower", "starts_with_label", "stopword_ratio", "upper_ratio", "titlecase_ratio",
     "title_run_share", "log_title_run", "allcaps_ratio", "punct_ratio", "comma_ratio", "separator_ratio",
     "digit_ratio", "cjk_ratio", "timestamp_hits", "date_hits", "url_hits", "quote_hits",
+    "ad_marker", "credit_hits", "teaser_label",
 )
 _CONTEXT_KEYS = ("log_words", "stopword_ratio", "ends_with_terminal", "titlecase_ratio", "kw_total", "digit_ratio",
-                 "starts_lower", "cut_line")
+                 "starts_lower", "cut_line", "marker")
+#: Keyword groups whose totals over the page are page-level columns: what kind of site
+#: the page comes from (a modern news page with consent and share boxes, a forum, a shop).
+_PAGE_GROUPS = ("advert", "cookie", "share", "subscribe", "comments", "login", "navigation", "shop", "related")
 _OFFSETS = (-2, -1, 1, 2)
 #: Radii (in segments) of the prose-density windows: how much running text is around.
 _DENSITY_RADII = (2, 5, 15)
@@ -71,6 +109,8 @@ def _names() -> tuple[str, ...]:
     ]
     names += [f"prose_density{r}" for r in _DENSITY_RADII]
     names += ["dist_to_prose_peak", "log_gap_to_prose_peak", "log_comments_before", "log_timestamps_before"]
+    names += ["marker", "page_prose_share", "page_marker_share"]
+    names += [f"page_kw_{k}" for k in _PAGE_GROUPS if k in keyword_names]
     names += [f"win{r}_{key}" for key, r in _WINDOWS]
     names += [f"{key}@{off:+d}" for off in _OFFSETS for key in _CONTEXT_KEYS]
     return tuple(names)
@@ -137,8 +177,23 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
         "date_hits": np.minimum(count_matches(_DATE, texts), 5.0),
         "url_hits": np.minimum(count_matches(_URL, texts), 5.0),
         "quote_hits": np.minimum(count_matches(_QUOTE, texts), 5.0),
+        "ad_marker": np.fromiter((_MARKER_STRIP.sub("", " ".join(t)) in _AD_MARKERS for t in tokens), np.float64, n),
+        "credit_hits": np.minimum(count_matches(_CREDIT, texts), 3.0),
+        "teaser_label": np.fromiter((bool(_TEASER.match(_MARKER_STRIP.sub("", t[:40]) if t[:1] in "([" else t))
+                                     for t in texts), np.float64, n),
     }
-    extra = {"kw_total": kw_total, "prose": np.log1p(prose)}
+    # A short segment that is an ad marker, a credit, a teaser or playlist label, or account
+    # links alone: the boilerplate a text dump leaves between an article's sentences.
+    # A playlist: short titles that end in a clip's duration, two or more in a row (one
+    # alone is as often a comment's or a post's time).
+    timed = np.fromiter((bool(_ENDS_WITH_TIME.search(t)) for t in texts), np.float64, n) * (words <= 15)
+    playlist = timed * np.maximum(shift(timed, -1), shift(timed, 1)).clip(0, 1)
+    account = np.fromiter((bool(t) and all(map(_ACCOUNT_WORDS.__contains__, t)) and bool(_ACCOUNT.search(" ".join(t)))
+                           for t in tokens), np.float64, n)
+    marker = np.maximum.reduce([local["ad_marker"], account, (words <= 25) * np.maximum.reduce(
+        [local["credit_hits"] > 0, local["teaser_label"], playlist]),
+        local["teaser_label"] * (local["timestamp_hits"] >= 2) * (words <= 60)])
+    extra = {"kw_total": kw_total, "prose": np.log1p(prose), "marker": marker}
     cuts = np.fromiter((int(s.cut) for s in segments), np.int64, n)
     extra["cut_line"] = (cuts == Cut.LINE).astype(np.float64)
     columns = [local[name] for name in _LOCAL]
@@ -191,7 +246,11 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
         np.log1p(np.abs(non_prose - non_prose[peak])),
         np.log1p(np.cumsum(comments_kw) - comments_kw),
         np.log1p(np.cumsum(local["timestamp_hits"]) - local["timestamp_hits"]),
+        marker,
+        np.full(n, float(prose.sum()) / max(float(words.sum()), 1.0)),
+        np.full(n, float(marker.mean())),
     ]
+    columns += [np.full(n, math.log1p(float(kw[names_kw.index(k)].sum()))) for k in _PAGE_GROUPS if k in names_kw]
     values = {**local, **extra}
     columns += [window_mean(values[key], radius) for key, radius in _WINDOWS]
     for offset in _OFFSETS:

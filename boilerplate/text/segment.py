@@ -18,7 +18,11 @@ page flattened to one line, or a paragraph glued to its menus) is cut further, a
   sentence that starts without a full stop before it (``… Ad Feedback | The council
   said …``);
 * **repeated phrases**: before a capitalised two-word phrase that occurs three or more
-  times on the page (``Now playing``, ``Read more``, ``Ad Feedback``).
+  times on the page (``Now playing``, ``Read more``, ``Ad Feedback``), unless it follows
+  an article or preposition (``the Daily Star``, ``for Humanity``: a name in a sentence);
+* **credits and clock times**: around a photo credit (``(AP Photo/Jane Doe)``,
+  ``Photo: Jane Doe/Getty Images``) and after a clock time's ``AM``/``PM`` before a
+  capitalised word (``… 10:33 AM | Meg, thanks …``).
 
 Segments carry their offsets in the input, the line they come from and what cut them,
 so the classifier can see the line structure that is there and the labels of training
@@ -37,7 +41,7 @@ from ..limits import MAX_BLOCKS, MAX_INPUT_BYTES
 from ..vocab import text_keywords
 
 #: Bump when the segmentation changes: the text features and models depend on it.
-SEGMENT_VERSION = 1
+SEGMENT_VERSION = 2
 
 #: A line longer than this is cut into sentences and runs; shorter lines are one segment
 #: each (a paragraph, heading or menu item of a text that kept its line breaks).
@@ -63,6 +67,21 @@ _SEPARATOR = frozenset("| • · » « › ‹ / > < - – — ~ * + ::".split()
 _MERIDIEM = re.compile(r"^(?:[AaPp]\.?[Mm]\.?|[A-Z]{2,4}T)[,.]?$")
 _CUT_BEFORE = frozenset("©®")
 _YEAR = re.compile(r"^(?:19|20)\d{2}[,.]?$")
+#: The end of a photo credit: an agency after a slash or alone, optionally closing a
+#: parenthesis (``…/Getty Images``, ``(AP Photo/Jane Doe)``, ``/Reuters``).
+_CREDIT_END = re.compile(r"(?:^|/)(?:Getty|AFP|AP|Reuters|EPA|Shutterstock|iStock|iStockphoto|Alamy|Bloomberg|Corbis|"
+                         r"Pool|PA|Xinhua|Images|Press|Photo|Photos|Wire|Unsplash|Pexels|Wikimedia|Commons)\)?[.,]?$")
+#: The start of a parenthesised credit: ``(Photo: …``, ``(AP Photo/…``, ``(Image credit …``.
+_CREDIT_START = re.compile(r"^\((?:Photo|Photos|Photograph|Image|Images|Picture|Credit|Courtesy|Source|AP|AFP|Getty|"
+                           r"Reuters|EPA|Illustration|Video|File)\b")
+#: Words that label a credit a few tokens before an agency (``Photo: Jane Doe/AP``).
+_CREDIT_LABELS = frozenset("photo photos photograph image images picture credit courtesy source getty".split())
+#: Lower-case words after which a capitalised word is part of the sentence (``the Daily
+#: Star``, ``for Humanity``): a repeated phrase there is a name, not a boundary.
+_NAME_BEFORE = frozenset(
+    "the a an of for to with by from in on at and or as than about into over under between via vs "
+    "his her its their our your my this that these those".split()
+)
 #: Keyword groups whose capitalised phrases start a new segment.
 _BOUNDARY_GROUPS = frozenset(("advert", "related", "media", "subscribe", "login", "cookie", "copyright"))
 _LABEL = re.compile(r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’&-]{0,20}:$")
@@ -171,6 +190,19 @@ def _boundary_phrases(line: str, offset: int) -> tuple[set[int], set[int]]:
     return starts, ends
 
 
+def _credit_ends(tokens: list[_Token], i: int) -> bool:
+    """Whether the token before ``i`` ends a photo credit: it closes a parenthesis opened
+    by a credit (``(AP Photo/Jane Doe)``), or it names an agency (``/Getty``, ``Images``,
+    ``Reuters``) with a slash or a credit label (``Photo:``, ``Credit:``) just before."""
+    prev = tokens[i - 1].text
+    window = tokens[max(0, i - 8):i]
+    if prev.endswith(")"):
+        return any(_CREDIT_START.match(t.text) for t in window)
+    if not _CREDIT_END.search(prev):
+        return False
+    return "/" in prev or any("/" in t.text or t.text.rstrip(":").lower() in _CREDIT_LABELS for t in window[-6:])
+
+
 def _cuts(tokens: list[_Token], repeated: frozenset[str], phrases: tuple[set[int], set[int]]) -> dict[int, Cut]:
     """Token indices where a new segment starts inside a long line, and why."""
     n = len(tokens)
@@ -184,6 +216,11 @@ def _cuts(tokens: list[_Token], repeated: frozenset[str], phrases: tuple[set[int
             cuts[i] = Cut.RUN
         elif _TIMESTAMP.match(prev.text) and tok.cap and not _MERIDIEM.match(tok.text):
             cuts[i] = Cut.RUN
+        elif (tok.cap and not _MERIDIEM.match(tok.text) and i >= 2 and _MERIDIEM.match(prev.text)
+              and _TIMESTAMP.match(tokens[i - 2].text)):
+            cuts[i] = Cut.RUN  # "… at 10:33 AM | Meg, thanks …"
+        elif _CREDIT_START.match(tok.text) or (tok.cap and not _CREDIT_END.match(tok.text) and _credit_ends(tokens, i)):
+            cuts[i] = Cut.RUN  # "… the flood. | (AP Photo/Jane Doe) | Residents …"
         elif tok.text[0] in _CUT_BEFORE or tok.start in phrase_starts or (prev.end in phrase_ends and tok.cap):
             cuts[i] = Cut.RUN
         elif (tok.cap and tok.text != "I" and tok.text.lower() in _STOP_STARTS and prev.text[-1] not in ":,;"
@@ -194,7 +231,8 @@ def _cuts(tokens: list[_Token], repeated: frozenset[str], phrases: tuple[set[int
         elif tok.text == "By" and not prev.sentence_end and i + 1 < n and tokens[i + 1].cap:
             cuts[i] = Cut.RUN  # a byline after a headline
         elif (repeated and i + 1 < n and tok.cap and _phrase(tok, tokens[i + 1]) in repeated
-              and _phrase(prev, tok) not in repeated):
+              and _phrase(prev, tok) not in repeated and not (prev.lower and prev.text.lower() in _NAME_BEFORE)
+              and prev.text not in ("The", "A", "An")):
             cuts[i] = Cut.RUN
     i = 0
     while i < n:

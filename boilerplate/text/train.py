@@ -26,7 +26,7 @@ from ..persist import save_model
 from ..splits import split_of
 from ..train import DATASETS
 from ..trainset import Skipped
-from .extractor import KIND, TextExtractor
+from .extractor import KIND, MARKER_MAX_PROBA, TextExtractor, cap_markers
 from .features import TEXT_FEATURE_NAMES, TEXT_FEATURE_VERSION
 from .model import CONTEXT_NAMES, TwoPassClassifier, page_fold
 from .pages import FLATTENINGS, TextPage, cached_pages
@@ -101,6 +101,19 @@ def choose_threshold(rows: Sequence[TextRows], proba: np.ndarray) -> tuple[float
     return best, scores[best]
 
 
+def _by_dataset(rows: Sequence[TextRows], proba: np.ndarray, threshold: float) -> dict[str, dict[str, float]]:
+    """Out-of-fold text F1 per dataset and flattening at the chosen threshold."""
+    bounds = np.cumsum([0] + [len(r.y) for r in rows])
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r.dataset, r.flattening), []).append(i)
+    out: dict[str, dict[str, float]] = {}
+    for (dataset, flattening), index in sorted(groups.items()):
+        score = text_score([rows[i] for i in index], [proba[bounds[i]:bounds[i + 1]] for i in index], threshold)
+        out.setdefault(dataset, {})[flattening] = round(score, 4)
+    return out
+
+
 def site_folds(rows: Sequence[TextRows]) -> np.ndarray:
     """The cross-fitting fold (0 or 1) of every row, by the site of its page."""
     return np.concatenate([np.full(len(r.y), page_fold(f"{r.dataset}:{r.group}")) for r in rows])
@@ -114,13 +127,16 @@ def fit_text_extractor(rows: Sequence[TextRows], *, params: dict[str, Any] | Non
     X, y, w = stack(rows)
     pages = np.concatenate([np.full(len(r.y), i) for i, r in enumerate(rows)])
     classifier = TwoPassClassifier(**params).fit(X, y, sample_weight=w, pages=pages, folds=site_folds(rows))
-    threshold, oof_score = choose_threshold(rows, classifier.oof_proba_) if tune_threshold else (0.5, float("nan"))
+    oof = cap_markers(X, classifier.oof_proba_)  # as the extractor will score them
+    threshold, oof_score = choose_threshold(rows, oof) if tune_threshold else (0.5, float("nan"))
     del classifier.oof_proba_  # one number per training segment: not part of the model file
     info = {
         "train_pages": len({(r.dataset, r.page_id) for r in rows}),
         "train_segments": int(len(y)),
         "content_segment_share": round(float(y.mean()), 4),
         "out_of_fold_text_f1": None if np.isnan(oof_score) else round(oof_score, 4),
+        "out_of_fold_text_f1_by_dataset": _by_dataset(rows, oof, threshold) if tune_threshold else None,
+        "marker_max_proba": MARKER_MAX_PROBA,
         "fit_seconds": round(time.perf_counter() - start, 1),
     }
     return TextExtractor(classifier=classifier, threshold=threshold), info
