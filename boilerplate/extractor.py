@@ -19,7 +19,7 @@ from .errors import ModelError
 from .features import page_features
 from .parse import parse
 from .persist import is_export_of, load_model
-from .page import PageModel, load_page_models, page_summary
+from .page import PageModel, load_page_models, page_summary, type_columns
 from .portable import PortableClassifier
 
 if TYPE_CHECKING:  # scikit-learn is imported only when a joblib model is loaded or trained
@@ -47,6 +47,8 @@ class Extractor:
     context_classifier: BlockClassifier | PortableClassifier | None = None
     #: Page-level models (``page.py``) by kind: ``"confidence"`` and ``"page_type"``.
     page_models: dict[str, PageModel] | None = None
+    #: The context pass also reads the page-type model's probabilities (stage ``context+type``).
+    context_reads_type: bool = False
 
     @property
     def page_threshold(self) -> float | None:
@@ -64,7 +66,11 @@ class Extractor:
         first = self.classifier.content_proba(X)
         if self.context_classifier is None or len(X) == 0:
             return first, first
-        return first, self.context_classifier.content_proba(np.hstack([X, context_features(first, paths)]))
+        columns = [X, context_features(first, paths)]
+        if self.context_reads_type:
+            vector = self.page_models["page_type"].type_vector(page_summary(X, first))
+            columns.append(type_columns(vector, len(X)))
+        return first, self.context_classifier.content_proba(np.hstack(columns))
 
     def analyze(self, page: Any, *, threshold: float | None = None, headline: bool | None = None,
                 min_confidence: float | None = None) -> PageResult:
@@ -168,14 +174,21 @@ def load_extractor(path: str | os.PathLike[str]) -> Extractor:
     checksum must be the one the main manifest recorded.
     """
     classifier, manifest = load_model(path)
-    context = None
+    context, reads_type = None, False
     if manifest.get("context_model"):
         context_path = Path(path).parent / manifest["context_model"]
         context, context_manifest = load_model(context_path)
-        if context_manifest.get("sha256") != manifest.get("context_sha256") or context_manifest.get("stage") != "context":
+        if (context_manifest.get("sha256") != manifest.get("context_sha256")
+                or context_manifest.get("stage") not in ("context", "context+type")):
             raise ModelError(f"{context_path}: is not the context pass that {Path(path).name} was saved with")
+        reads_type = context_manifest.get("stage") == "context+type"
+    page_models = _page_models(Path(path))
+    if context is not None and reads_type and "page_type" not in (page_models or {}):
+        raise ModelError(f"{path}: its context pass reads page types, but {page_models_path(Path(path)).name} "
+                         "has no page-type model")
     return Extractor(classifier=classifier, threshold=float(manifest["threshold"]), target=str(manifest["target"]),
-                     manifest=manifest, context_classifier=context, page_models=_page_models(Path(path)))
+                     manifest=manifest, context_classifier=context, page_models=page_models,
+                     context_reads_type=context is not None and reads_type)
 
 
 def page_models_path(model_path: Path) -> Path:

@@ -43,12 +43,15 @@ FILE_FORMATS = {".joblib": "joblib", ".npz": "portable-npz"}
 
 #: A model is one or two files of one classifier each: the first pass, and optionally a
 #: context pass (``<name>.context.<suffix>``) that also reads the first pass's probabilities.
-STAGES = ("first", "context")
+STAGES = ("first", "context", "context+type")
 
 
 def stage_feature_names(stage: str) -> list[str]:
     """The feature columns a classifier of this stage reads."""
-    return list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if stage == "context" else [])
+    from .page import PAGE_TYPE_CONTEXT_NAMES
+
+    names = list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if stage in ("context", "context+type") else [])
+    return names + (list(PAGE_TYPE_CONTEXT_NAMES) if stage == "context+type" else [])
 
 
 def manifest_path(model_path: str | os.PathLike[str]) -> Path:
@@ -177,7 +180,7 @@ def read_manifest(path: str | os.PathLike[str], *, feature_names: Sequence[str] 
     stage = manifest.get("stage", "first")
     if stage not in STAGES:
         raise ModelError(f"{mpath}: unknown model stage {stage!r}")
-    if stage == "context" and manifest.get("context_version") != CONTEXT_VERSION:
+    if stage in ("context", "context+type") and manifest.get("context_version") != CONTEXT_VERSION:
         raise ModelError(f"{path}: built for context features v{manifest.get('context_version')}, this package computes v{CONTEXT_VERSION}; retrain it")
     expected_version = FEATURE_VERSION if feature_version is None else feature_version
     expected_names = stage_feature_names(stage) if feature_names is None else list(feature_names)

@@ -24,7 +24,8 @@ from .context import context_features
 from .errors import DatasetError
 from .extractor import TARGETS, Extractor
 from .model import BlockClassifier
-from .persist import save_model
+from .page import cross_fitted_type_proba, fit_page_type, page_models_json, type_columns
+from .persist import atomic_write, save_model
 from .splits import split_of
 from .trainset import PageRows, Skipped, cached_rows, stack
 
@@ -141,9 +142,12 @@ def out_of_fold_proba(rows: Sequence[PageRows], *, target: str, params: dict[str
 
 
 def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: dict[str, Any] | None = None,
-                  context: bool = True, folds: int = 4, tune_threshold: bool = True) -> tuple[Extractor, dict[str, Any]]:
+                  context: bool = True, folds: int = 4, tune_threshold: bool = True,
+                  page_type: bool = False) -> tuple[Extractor, dict[str, Any]]:
     """Fit the first pass on all rows and, with ``context``, a second pass on out-of-fold
-    first-pass probabilities (cross-fitting by site); choose the threshold on held-out sites."""
+    first-pass probabilities (cross-fitting by site); choose the threshold on held-out sites.
+    With ``page_type`` the context pass also reads the page-type model's probabilities
+    (``page.py``; fitted on the out-of-fold first pass, cross-fitted for its own pages)."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
     params = dict(params or {})
@@ -156,6 +160,10 @@ def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: 
     if context:
         oof = out_of_fold_proba(rows, target=target, params=params, folds=folds)
         extra = [context_features(p, r.paths) for p, r in zip(oof, rows)]
+        if page_type:
+            type_model = fit_page_type(rows, oof)
+            types = cross_fitted_type_proba(rows, oof, type_model, folds=folds)
+            extra = [np.hstack([e, type_columns(t, len(r.texts))]) for e, t, r in zip(extra, types, rows)]
         if tune_threshold and val_rows and fit_rows:
             held = _fit(fit_rows, target, params, [e for e, v in zip(extra, validation) if not v])
             probas = [held.content_proba(np.hstack([r.X, e])) for r, e, v in zip(rows, extra, validation) if v]
@@ -173,13 +181,15 @@ def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: 
         "validation_score": None if np.isnan(val_score) else round(val_score, 4),
         "train_seconds": round(time.perf_counter() - start, 1),
     }
-    return Extractor(classifier=first, threshold=threshold, target=target, context_classifier=second), info
+    page_models = {"page_type": type_model} if context and page_type else None
+    return Extractor(classifier=first, threshold=threshold, target=target, context_classifier=second,
+                     page_models=page_models, context_reads_type=bool(page_models)), info
 
 
 def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, output: str | Path,
           target: str = "article", params: dict[str, Any] | None = None, context: bool = True,
           n_jobs: int = 1, progress: bool = False, on_error: str = "skip",
-          on_left_out: Callable[[LeftOut], object] | None = None) -> dict[str, Any]:
+          on_left_out: Callable[[LeftOut], object] | None = None, page_type: bool = False) -> dict[str, Any]:
     """Train on the training split of ``datasets`` and save the model; returns its manifest.
 
     Every training page left out goes to ``on_left_out`` (else it is logged). A bad input
@@ -206,7 +216,7 @@ def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, 
             log.info("left out %s %s (%s): %s", item.dataset, item.page_id, ", ".join(item.files), item.reason)
     if left and on_left_out is None:
         log.warning("left out %d training page(s), %d of them bad inputs (-v lists them)", len(left), len(errors))
-    extractor, info = fit_extractor(corpus.rows, target=target, params=params, context=context)
+    extractor, info = fit_extractor(corpus.rows, target=target, params=params, context=context, page_type=page_type)
     registry = load_registry()
     info["datasets"] = {
         name: {"sha256": registry.datasets[name].sha256, "train_pages": sum(r.dataset == name for r in corpus.rows),
@@ -228,6 +238,12 @@ def save_extractor(extractor: Extractor, output: str | Path, *, info: dict[str, 
     if extractor.context_classifier is not None:
         path = context_path(output)
         saved = save_model(extractor.context_classifier, path, threshold=extractor.threshold, target=extractor.target,
-                           stage="context")
+                           stage="context+type" if extractor.context_reads_type else "context")
         info.update(context_model=path.name, context_sha256=saved["sha256"])
+    if extractor.page_models:
+        from .extractor import page_models_path
+
+        models = extractor.page_models
+        text = page_models_json(models.get("page_type"), models.get("confidence")).encode("utf-8")
+        atomic_write(page_models_path(Path(output)), lambda handle: handle.write(text))
     return save_model(extractor.classifier, output, threshold=extractor.threshold, target=extractor.target, info=info)

@@ -18,6 +18,7 @@ from synthetic import make_page
 from boilerplate.blocks import split_blocks
 from boilerplate.decode import decode
 from boilerplate.errors import ModelError
+from boilerplate.context import CONTEXT_NAMES
 from boilerplate.features import FEATURE_NAMES, page_features
 from boilerplate.page import (
     CONFIDENCE_NAMES, PAGE_SUMMARY_NAMES, PAGE_TYPES, PageModel, _standardise, chrome_only, cross_fitted_type_proba,
@@ -348,3 +349,33 @@ def _page_type(shipped, html: str) -> str:
 def test_shipped_page_type_of_an_article_and_a_results_page(shipped):
     assert _page_type(shipped, (REPO / "datasets" / "examples" / "article.html").read_text("utf-8")) == "article"
     assert _page_type(shipped, _pages()["search"]) in ("listing", "collection")
+
+
+# --- the context pass reading page types ----------------------------------------------------
+
+
+def test_a_context_pass_that_reads_page_types_is_saved_loaded_and_used(rows, tmp_path):
+    """``fit_extractor(page_type=True)``: the context pass gets the type model's columns, the
+    page models are saved beside the model, and loading without them is refused."""
+    from dataclasses import replace
+
+    from boilerplate.errors import ModelError
+    from boilerplate.extractor import load_extractor
+    from boilerplate.persist import read_manifest
+    from boilerplate.train import context_path, fit_extractor, save_extractor
+
+    typed = [replace(r, page_type=("article" if i % 2 else "listing"), group=f"site{i // 2 % 6}") for i, r in enumerate(rows)]
+    params = {"max_iter": 10, "max_leaf_nodes": 7, "min_samples_leaf": 5}
+    extractor, _ = fit_extractor(typed, params=params, folds=2, page_type=True)
+    assert extractor.context_reads_type and extractor.context_classifier.n_features_in_ == len(
+        FEATURE_NAMES) + len(CONTEXT_NAMES) + len(PAGE_TYPES)
+    output = tmp_path / "m.joblib"
+    save_extractor(extractor, output)
+    assert read_manifest(context_path(output))["stage"] == "context+type"
+    loaded = load_extractor(output)
+    assert loaded.context_reads_type and set(loaded.page_models) == {"page_type"}
+    page = make_page(99).html
+    assert loaded.extract(page) == extractor.extract(page)
+    (tmp_path / "m.page.json").unlink()
+    with pytest.raises(ModelError, match="page-type model"):
+        load_extractor(output)
