@@ -323,10 +323,19 @@ def shift(values: np.ndarray, offset: int) -> np.ndarray:
     return out
 
 
+def window_sum(values: np.ndarray, radius: int) -> np.ndarray:
+    """Sum of ``values`` over ``i - radius … i + radius`` (clipped at the ends)."""
+    padded = np.concatenate([[0.0], np.cumsum(values)])
+    lo, hi = _window(len(values), radius)
+    return padded[hi] - padded[lo]
+
+
 def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
     """Mean of ``values`` over ``i - radius … i + radius`` (clipped at the ends)."""
-    padded = np.concatenate([[0.0], np.cumsum(values)])
-    n = len(values)
-    lo = np.clip(np.arange(n) - radius, 0, n)
-    hi = np.clip(np.arange(n) + radius + 1, 0, n)
-    return (padded[hi] - padded[lo]) / (hi - lo)
+    lo, hi = _window(len(values), radius)
+    return window_sum(values, radius) / (hi - lo)
+
+
+def _window(n: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    index = np.arange(n)
+    return np.clip(index - radius, 0, n), np.clip(index + radius + 1, 0, n)

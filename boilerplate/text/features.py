@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..features import count_matches, keyword_hits, page_language, shift, window_mean
+from ..features import count_matches, keyword_hits, page_language, shift, window_mean, window_sum
 from ..vocab import stopwords, text_keywords
 from .segment import SEGMENT_VERSION, Cut, Segment
 
@@ -235,7 +235,7 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
     ]
     # Where the page's running text is densest: the article is one long run of prose;
     # teasers, comments and link lists are prose broken up by names, dates and menus.
-    densities = [_window_sum(prose, r) for r in _DENSITY_RADII]
+    densities = [window_sum(prose, r) for r in _DENSITY_RADII]
     columns += [d / max(float(d.max()), 1.0) for d in densities]
     peak = int(np.argmax(densities[1]))
     non_prose = np.cumsum(prose == 0)
@@ -271,14 +271,6 @@ def _longest_run(flags: list[bool]) -> int:
         run = run + 1 if flag else 0
         best = max(best, run)
     return best
-
-
-def _window_sum(values: np.ndarray, radius: int) -> np.ndarray:
-    padded = np.concatenate([[0.0], np.cumsum(values)])
-    n = len(values)
-    lo = np.clip(np.arange(n) - radius, 0, n)
-    hi = np.clip(np.arange(n) + radius + 1, 0, n)
-    return padded[hi] - padded[lo]
 
 
 __all__ = ["SEGMENT_VERSION", "TEXT_FEATURE_NAMES", "TEXT_FEATURE_VERSION", "segment_features"]
