@@ -48,8 +48,9 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DATE = re.compile(r"\b(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}:\d{2}|(?:19|20)\d{2})\b")
 #: Compiled scans that count what a pattern matches (``_scan.pyx``).
 _SCANS = {_SENTENCE_END: sentence_ends, _TITLE_WORD: title_words, _DATE: dates} if sentence_ends else {}
-#: The character classes counted per block, in one pass (``count_classes``).
-_CLASSES = (_LETTER, _DIGIT, _UPPER, _PUNCT, _SEPARATOR, _CJK)
+#: The character classes counted per block (or text segment), in one pass (``count_classes``):
+#: letters, digits, capitals, punctuation, separators, CJK.
+CHAR_CLASSES = (_LETTER, _DIGIT, _UPPER, _PUNCT, _SEPARATOR, _CJK)
 _TERMINAL = frozenset('.!?"”’:)。！？')
 
 _CONTAINER_TAGS = (
@@ -122,7 +123,7 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
     language = page_language(token_sets)
     stop = stopwords().get(language, frozenset()) if language else frozenset()
 
-    letters, digits, uppers, puncts, separators, cjk = count_classes(_CLASSES, texts)
+    letters, digits, uppers, puncts, separators, cjk = count_classes(CHAR_CLASSES, texts)
     chars = np.fromiter(map(len, texts), np.float64, n)
     stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
     link_chars = np.fromiter((b.link_chars for b in blocks), np.float64, n)

@@ -233,12 +233,12 @@ _COUNTED = st.lists(st.text(alphabet=st.sampled_from(list("aZ9 .!?,é日本Ж|»
 def test_vectorised_counts_equal_a_regex_call_per_text(texts: list[str]) -> None:
     """The table and joined-text counts give what one findall per text gives."""
     texts = [t.replace("\n", " ") for t in texts]  # block texts hold no newline
-    expected = np.array([features.count_matches(pattern, texts) for pattern in features._CLASSES])
-    assert np.array_equal(features.count_classes(features._CLASSES, texts), expected)
+    expected = np.array([features.count_matches(pattern, texts) for pattern in features.CHAR_CLASSES])
+    assert np.array_equal(features.count_classes(features.CHAR_CLASSES, texts), expected)
     original = features._class_counts
     try:  # the numpy fallback too
         features._class_counts = None
-        assert np.array_equal(features.count_classes(features._CLASSES, texts), expected)
+        assert np.array_equal(features.count_classes(features.CHAR_CLASSES, texts), expected)
     finally:
         features._class_counts = original
     assert np.array_equal(features._dates(texts, expected[1]), features.count_matches(features._DATE, texts))

@@ -19,7 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..features import count_matches, keyword_hits, page_language, shift, window_mean, window_sum
+from ..features import (
+    CHAR_CLASSES, count_classes, count_matches, keyword_hits, page_language, shift, window_mean, window_sum,
+)
 from ..vocab import stopwords, text_keywords
 from .segment import SEGMENT_VERSION, Cut, Segment
 
@@ -27,15 +29,9 @@ TEXT_FEATURE_VERSION = 2
 
 _WORD = re.compile(r"\w+")
 _RAW_TOKEN = re.compile(r"\S+")
-_DIGIT = re.compile(r"\d")
-_UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯЁ]")
-_LETTER = re.compile(r"[^\W\d_]")
-_PUNCT = re.compile(r"[.,;:!?。，、；：！？]")
 _COMMA = re.compile(r"[,;，、；]")
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$|[\"'”’)])")
 _TITLE_WORD = re.compile(r"^[\"'“‘(]?[A-ZÀ-ÖØ-ÞА-ЯЁ]")
-_SEPARATOR = re.compile(r"[|»«·•›‹/>]")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _TIMESTAMP = re.compile(r"\b\d{1,2}:\d{2}\b")
 _DATE = re.compile(r"\b(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|(?:19|20)\d{2})\b")
 _URL = re.compile(r"https?://|www\.|\.(?:com|org|net|co\.uk)\b|@\w")
@@ -134,7 +130,8 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
     words = np.fromiter(map(len, tokens), np.float64, n)
     safe_chars = np.maximum(chars, 1.0)
     safe_words = np.maximum(words, 1.0)
-    letters = np.maximum(count_matches(_LETTER, texts), 1.0)
+    letter_counts, digits, uppers, puncts, separators, cjk = count_classes(CHAR_CLASSES, texts)
+    letters = np.maximum(letter_counts, 1.0)
     stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
     word_chars = np.fromiter((sum(map(len, t)) for t in tokens), np.float64, n)
     titled = [[bool(_TITLE_WORD.match(w)) for w in r] for r in raw]
@@ -163,16 +160,16 @@ def segment_features(segments: Sequence[Segment]) -> np.ndarray:
         "starts_lower": starts_lower,
         "starts_with_label": np.fromiter((bool(_LABEL_START.match(t)) for t in texts), np.float64, n),
         "stopword_ratio": stop_ratio,
-        "upper_ratio": count_matches(_UPPER, texts) / letters,
+        "upper_ratio": uppers / letters,
         "titlecase_ratio": title_words / safe_raw,
         "title_run_share": title_run / safe_raw,
         "log_title_run": np.log1p(title_run),
         "allcaps_ratio": allcaps / safe_raw,
-        "punct_ratio": count_matches(_PUNCT, texts) / safe_chars,
+        "punct_ratio": puncts / safe_chars,
         "comma_ratio": count_matches(_COMMA, texts) / safe_words,
-        "separator_ratio": count_matches(_SEPARATOR, texts) / safe_raw,
-        "digit_ratio": count_matches(_DIGIT, texts) / safe_chars,
-        "cjk_ratio": count_matches(_CJK, texts) / safe_chars,
+        "separator_ratio": separators / safe_raw,
+        "digit_ratio": digits / safe_chars,
+        "cjk_ratio": cjk / safe_chars,
         "timestamp_hits": np.minimum(count_matches(_TIMESTAMP, texts), 5.0),
         "date_hits": np.minimum(count_matches(_DATE, texts), 5.0),
         "url_hits": np.minimum(count_matches(_URL, texts), 5.0),
