@@ -14,6 +14,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn.utils.multiclass import check_classification_targets
 
+from .portable import positive_column
+
 
 class BlockClassifier(ClassifierMixin, BaseEstimator):
     """Gradient-boosted P(content) per block.
@@ -74,8 +76,4 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     def content_proba(self, X) -> np.ndarray:
         """P(content) per block (the probability of the class ``True``/``1``)."""
-        proba = self.predict_proba(X)
-        positive = np.flatnonzero(self.classes_ == 1)
-        if positive.size == 0:
-            return np.zeros(len(proba))
-        return proba[:, positive[0]]
+        return positive_column(self.predict_proba(X), self.classes_)

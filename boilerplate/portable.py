@@ -114,11 +114,7 @@ class PortableClassifier:
 
     def content_proba(self, X) -> np.ndarray:
         """P(content) per block (the probability of the class ``True``/``1``)."""
-        proba = self.predict_proba(X)
-        positive = np.flatnonzero(self.classes_ == 1)
-        if positive.size == 0:
-            return np.zeros(len(proba))
-        return proba[:, positive[0]]
+        return positive_column(self.predict_proba(X), self.classes_)
 
     def _raw(self, X: np.ndarray) -> np.ndarray:
         feature, child, threshold = self._walk["feature"], self._walk["child"], self._walk["threshold"]
@@ -215,6 +211,12 @@ class PortableClassifier:
         return cls(**nodes, roots=data["roots"].astype(np.int32), baseline=float(data["baseline"]),
                    classes_=data["classes"].astype(np.int64), n_features_in_=int(data["n_features"]),
                    params=params if isinstance(params, dict) else {})
+
+
+def positive_column(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The column of class ``True``/``1`` in ``predict_proba`` output (zeros when it is absent)."""
+    positive = np.flatnonzero(classes == 1)
+    return proba[:, positive[0]] if positive.size else np.zeros(len(proba))
 
 
 def to_portable(classifier: Any) -> PortableClassifier:
