@@ -1,14 +1,19 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """Phrase matching on word boundaries, compiled: what the regex ``vocab.lowercase_keywords``
 finds, in the same order with the same leftmost-first choice, without the regex engine's
 cost per character. A test compares the two on generated texts."""
 
+import numpy as np
+
 from cpython.unicode cimport Py_UNICODE_ISALNUM, PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ
+from libc.stdint cimport int32_t, int64_t, uint32_t
 
 
 cdef inline bint _is_word(Py_UCS4 c) noexcept:
-    """``re``'s ``\\w`` for str patterns."""
-    return c == u"_" or Py_UNICODE_ISALNUM(c)
+    """``re``'s ``\\w`` for str patterns (ASCII without a call into the Unicode database)."""
+    if c < 128:
+        return (u"a" <= c <= u"z") or (u"0" <= c <= u"9") or (u"A" <= c <= u"Z") or c == u"_"
+    return Py_UNICODE_ISALNUM(c)
 
 
 cdef inline bint _boundary(int kind, void* data, Py_ssize_t i, Py_ssize_t n) noexcept:
@@ -18,52 +23,85 @@ cdef inline bint _boundary(int kind, void* data, Py_ssize_t i, Py_ssize_t n) noe
     return before != after
 
 
-cdef inline bint _starts_with(int kind, void* data, Py_ssize_t i, Py_ssize_t n, str phrase, Py_ssize_t length):
-    """``text.startswith(phrase, i)`` without a method call."""
-    cdef Py_ssize_t k
-    if i + length > n:
-        return False
-    for k in range(length):
-        if PyUnicode_READ(kind, data, i + k) != phrase[k]:
+cdef class PhraseTable:
+    """The phrases as flat arrays, grouped by first character in the order the regex tries them."""
+
+    cdef uint32_t[::1] chars       # every phrase's code points, one phrase after the other
+    cdef int64_t[::1] starts       # phrase k is chars[starts[k] : starts[k] + lengths[k]]
+    cdef int64_t[::1] lengths
+    cdef int32_t[::1] groups
+    cdef int64_t[::1] first        # phrases starting with character c: first[c] … first[c + 1] - 1
+    cdef uint32_t[::1] first_chars  # the distinct first characters, sorted
+    cdef uint32_t[::1] seconds      # each phrase's second character (0 for a one-character phrase)
+    cdef int64_t[256] latin1_group  # the group of a Latin-1 first character, or -1
+
+    def __init__(self, dict by_first):
+        """``by_first``: a phrase's first character → its ``(phrase, group)`` pairs in the order the regex tries them."""
+        keys = sorted(by_first, key=ord)
+        phrases = [pair for key in keys for pair in by_first[key]]
+        self.chars = np.frombuffer("".join(p for p, _ in phrases).encode("utf-32-le"), dtype=np.uint32).copy()
+        lengths = np.array([len(p) for p, _ in phrases], dtype=np.int64)
+        self.lengths = lengths
+        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        self.groups = np.array([g for _, g in phrases], dtype=np.int32)
+        self.first_chars = np.array([ord(k) for k in keys], dtype=np.uint32)
+        self.first = np.cumsum([0] + [len(by_first[k]) for k in keys]).astype(np.int64)
+        self.seconds = np.array([ord(p[1]) if len(p) > 1 else 0 for p, _ in phrases], dtype=np.uint32)
+        cdef Py_ssize_t c
+        for c in range(256):
+            self.latin1_group[c] = self._group_of(c)
+
+    cdef Py_ssize_t _group_of(self, Py_UCS4 c) noexcept:
+        """Index of ``c`` in ``first_chars``, or -1."""
+        cdef Py_ssize_t lo = 0, hi = self.first_chars.shape[0], mid
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.first_chars[mid] < c:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < self.first_chars.shape[0] and self.first_chars[lo] == c else -1
+
+    cdef bint _matches(self, int kind, void* data, Py_ssize_t i, Py_ssize_t n, Py_ssize_t k) noexcept:
+        """Whether phrase k sits at ``text[i:]``, its first two characters known to match."""
+        cdef Py_ssize_t j, length = self.lengths[k], offset = self.starts[k]
+        if i + length > n:
             return False
-    return True
+        for j in range(2, length):
+            if PyUnicode_READ(kind, data, i + j) != self.chars[offset + j]:
+                return False
+        return True
 
+    def find(self, str text):
+        """Start offsets and group numbers of the phrases found in ``text``, left to right.
 
-def find_phrases(str text, dict by_first):
-    """Start offsets and group numbers of the phrases found in ``text``, left to right.
-
-    ``by_first`` maps a phrase's first character to its ``(phrase, group)`` pairs in the
-    order the regex tries them; a phrase must start and end on a word boundary; after a
-    match the search goes on at its end, as ``re.finditer`` does.
-    """
-    cdef Py_ssize_t n = len(text), i = 0, length
-    cdef int kind = PyUnicode_KIND(text)
-    cdef void* data = PyUnicode_DATA(text)
-    cdef list starts = [], groups = []
-    cdef bint found, wide_firsts = False
-    cdef unsigned char[256] first_latin1  # which Latin-1 characters start a phrase: no dict lookup for the rest
-    cdef Py_UCS4 c
-    cdef str phrase
-    for c in range(256):
-        first_latin1[c] = 0
-    for key in by_first:
-        c = ord(key)
-        if c < 256:
-            first_latin1[c] = 1
-        else:
-            wide_firsts = True
-    while i < n:
-        c = PyUnicode_READ(kind, data, i)
-        found = False
-        if (first_latin1[c] if c < 256 else wide_firsts) and _boundary(kind, data, i, n):
-            for phrase, group in by_first.get(chr(c), ()):
-                length = len(phrase)
-                if _starts_with(kind, data, i, n, phrase, length) and _boundary(kind, data, i + length, n):
-                    starts.append(i)
-                    groups.append(group)
-                    i += length
-                    found = True
-                    break
-        if not found:
-            i += 1
-    return starts, groups
+        A phrase must start and end on a word boundary; after a match the search goes on
+        at its end, as ``re.finditer`` does.
+        """
+        cdef Py_ssize_t n = len(text), i = 0, g, k, step
+        cdef int kind = PyUnicode_KIND(text)
+        cdef void* data = PyUnicode_DATA(text)
+        cdef list starts = [], groups = []
+        cdef bint wide_firsts = False, before = False, here
+        cdef Py_UCS4 c, second
+        for g in range(self.first_chars.shape[0]):
+            if self.first_chars[g] >= 256:
+                wide_firsts = True
+        while i < n:  # ``before``: whether the character before i is a word character
+            c = PyUnicode_READ(kind, data, i)
+            here = _is_word(c)
+            step = 1
+            g = self.latin1_group[c] if c < 256 else (self._group_of(c) if wide_firsts else -1)
+            if g >= 0 and before != here:  # phrases to try, at a word boundary
+                second = PyUnicode_READ(kind, data, i + 1) if i + 1 < n else 0
+                for k in range(self.first[g], self.first[g + 1]):
+                    if ((self.seconds[k] == second or self.lengths[k] == 1) and self._matches(kind, data, i, n, k)
+                            and _boundary(kind, data, i + self.lengths[k], n)):
+                        starts.append(i)
+                        groups.append(self.groups[k])
+                        step = self.lengths[k]
+                        here = _is_word(PyUnicode_READ(kind, data, i + step - 1))
+                        break
+            i += step
+            before = here
+        return starts, groups

@@ -6,7 +6,10 @@ from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICOD
 
 
 cdef inline bint _is_word(Py_UCS4 c) noexcept:
-    return c == u"_" or Py_UNICODE_ISALNUM(c)
+    """``re``'s ``\\w`` for str patterns (ASCII without a call into the Unicode database)."""
+    if c < 128:
+        return (u"a" <= c <= u"z") or (u"0" <= c <= u"9") or (u"A" <= c <= u"Z") or c == u"_"
+    return Py_UNICODE_ISALNUM(c)
 
 
 cdef inline bint _forbidden(Py_UCS4 c) noexcept:
@@ -118,31 +121,6 @@ def class_counts(list texts, const unsigned char[::1] table, int n_classes):
                         counts[k, j] += 1
         j += 1
     return out
-
-
-def word_runs(str joined):
-    """For each newline-separated part of ``joined``: how many ``\\w+`` runs it holds and
-    how many characters they cover (``len(findall)`` and the sum of the match lengths)."""
-    cdef list runs = [], chars = []
-    cdef Py_ssize_t n_runs = 0, n_chars = 0
-    cdef bint inside = False
-    cdef Py_UCS4 c
-    for c in joined:
-        if c == u"\n":
-            runs.append(n_runs)
-            chars.append(n_chars)
-            n_runs = n_chars = 0
-            inside = False
-        elif _is_word(c):
-            n_chars += 1
-            if not inside:
-                n_runs += 1
-                inside = True
-        else:
-            inside = False
-    runs.append(n_runs)
-    chars.append(n_chars)
-    return runs, chars
 
 
 cdef inline Py_ssize_t _digits(str text, Py_ssize_t i, Py_ssize_t n) noexcept:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from lxml import etree
 
 from .limits import MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_CLASS_ID_CHARS, MAX_PATH_ANCESTORS
@@ -20,9 +21,10 @@ from .parse import Document
 from .vocab import class_groups
 
 try:  # the compiled walk (``_walk.pyx``), built on install
+    from ._walk import scored_blocks as _compiled_scored
     from ._walk import walk_blocks as _compiled_walk
 except ImportError:  # pragma: no cover - a source tree without the built extension
-    _compiled_walk = None
+    _compiled_scored = _compiled_walk = None
 
 #: Bump when block segmentation or any Block field changes meaning.
 BLOCKS_VERSION = 1
@@ -79,6 +81,14 @@ class Block:
         """This block with its P(content) and decision (``dataclasses.replace`` is 5x slower)."""
         return Block(self.index, self.text, self.tag, self.path, self.depth, self.link_chars, self.n_links,
                      self.tag_mask, self.class_mask, self.ancestor_class_mask, proba, label)
+
+
+def scored_blocks(blocks: list[Block], proba: np.ndarray, labels: np.ndarray) -> list[Block]:
+    """The blocks with their P(content) and decisions set (:meth:`Block.scored` for each)."""
+    if _compiled_scored is not None:
+        return _compiled_scored(blocks, np.ascontiguousarray(proba, dtype=np.float64),
+                                np.ascontiguousarray(labels, dtype=np.uint8))
+    return [b.scored(float(p), bool(k)) for b, p, k in zip(blocks, proba, labels)]
 
 
 @dataclass(slots=True)

@@ -7,17 +7,17 @@ page from the first pass's probabilities and the blocks' DOM paths, as arrays.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
 
-from .features import shift
+from .features import group_ids, shift
 
 #: Bump when a column is added, removed or changes meaning.
 CONTEXT_VERSION = 1
 _OFFSETS = (-3, -2, -1, 1, 2, 3)
 _RADII = (2, 5, 10, 25)
+_RADII_ARRAY = np.array(_RADII)
 
 CONTEXT_NAMES: tuple[str, ...] = (
     ("p",) + tuple(f"p@{o:+d}" for o in _OFFSETS) + tuple(f"p_win{r}" for r in _RADII)
@@ -33,12 +33,11 @@ def context_features(proba: np.ndarray, paths: Sequence[str]) -> np.ndarray:
     if n == 0:
         return np.zeros((0, len(CONTEXT_NAMES)), dtype=np.float32)
     index = np.arange(n)
-    columns = [p]
-    columns += [shift(p, offset) for offset in _OFFSETS]
+    columns = [p[:, None]]
+    columns += [shift(p, offset)[:, None] for offset in _OFFSETS]
     cumulative = np.concatenate([[0.0], np.cumsum(p)])
-    for radius in _RADII:
-        lo, hi = np.clip(index - radius, 0, n), np.clip(index + radius + 1, 0, n)
-        columns.append((cumulative[hi] - cumulative[lo]) / (hi - lo))
+    lo, hi = np.clip(index[:, None] - _RADII_ARRAY, 0, n), np.clip(index[:, None] + _RADII_ARRAY + 1, 0, n)
+    columns.append((cumulative[hi] - cumulative[lo]) / (hi - lo))
     probable = np.flatnonzero(p >= 0.5)
     if probable.size:
         # distance to the nearest probable block: search the sorted positions once
@@ -48,33 +47,27 @@ def context_features(proba: np.ndarray, paths: Sequence[str]) -> np.ndarray:
         after_first, before_last = (index - probable[0]) / n, (probable[-1] - index) / n
     else:
         distance, after_first, before_last = np.full(n, n), np.full(n, -1.0), np.full(n, -1.0)
-    columns += [
+    path_ids, path_counts = group_ids(list(paths))
+    unique_paths = list(dict.fromkeys(paths))  # in the order of their group numbers
+    parent_ids = group_ids([path.rsplit(">", 1)[0] for path in unique_paths])[0][path_ids]
+    columns.append(np.column_stack([
         np.full(n, p.max()), np.full(n, p.mean()), np.full(n, probable.size / n),
         np.argsort(np.argsort(-p, kind="stable"), kind="stable") / n,
         np.log1p(distance), after_first, before_last,
-    ]
-    columns += _group_means(p, list(paths))
-    parents = [path.rsplit(">", 1)[0] for path in paths]
-    columns.append(_group_means(p, parents)[0])
-    columns.append(_group_max(p, list(paths)))
-    return np.column_stack(columns).astype(np.float32)
+        _group_mean(p, path_ids), np.log1p(path_counts[path_ids].astype(np.float64)),
+        _group_mean(p, parent_ids), _group_max(p, path_ids),
+    ]))
+    return np.hstack(columns, dtype=np.float32)
 
 
-def _group_ids(keys: list[str]) -> tuple[np.ndarray, int]:
-    ids: dict[str, int] = defaultdict(lambda: len(ids))
-    return np.fromiter((ids[k] for k in keys), np.int64, len(keys)), len(ids)
+def _group_mean(p: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Mean P over the blocks of each block's group."""
+    counts = np.bincount(ids).astype(np.float64)
+    return np.bincount(ids, weights=p)[ids] / counts[ids]
 
 
-def _group_means(p: np.ndarray, keys: list[str]) -> list[np.ndarray]:
-    """Mean P over the blocks sharing a key, and log of their count, for each block."""
-    ids, groups = _group_ids(keys)
-    sums = np.bincount(ids, weights=p, minlength=groups)
-    counts = np.bincount(ids, minlength=groups).astype(np.float64)
-    return [sums[ids] / counts[ids], np.log1p(counts[ids])]
-
-
-def _group_max(p: np.ndarray, keys: list[str]) -> np.ndarray:
-    ids, groups = _group_ids(keys)
-    best = np.full(groups, -np.inf)
+def _group_max(p: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Highest P among the blocks of each block's group."""
+    best = np.full(int(ids.max()) + 1, -np.inf)
     np.maximum.at(best, ids, p)
     return best[ids]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .blocks import Block, split_blocks
+from .blocks import Block, scored_blocks, split_blocks
 from .context import context_features
 from .decode import decode
 from .errors import ModelError
@@ -82,10 +82,17 @@ class Extractor:
 
     def _analyze(self, page: Any, threshold: float | None, headline: bool | None, min_confidence: float | None,
                  *, page_level: bool) -> PageResult:
+        blocks, proba, labels, confidence, page_type, has_content = self._decide(
+            page, threshold, headline, min_confidence, page_level=page_level)
+        return PageResult(scored_blocks(blocks, proba, labels), confidence, page_type, has_content)
+
+    def _decide(self, page: Any, threshold: float | None, headline: bool | None, min_confidence: float | None,
+                *, page_level: bool) -> tuple[list[Block], np.ndarray, np.ndarray, float, str | None, bool]:
+        """The page's blocks, their P(content) and decisions, and what the page-level models say."""
         document = parse(decode(page))
         blocks = split_blocks(document)
         if not blocks:
-            return PageResult([], 0.0, None, False)
+            return [], np.zeros(0), np.zeros(0, dtype=bool), 0.0, None, False
         X = page_features(document, blocks)
         first, proba = self._passes(X, [b.path for b in blocks])
         labels = self._labels(blocks, proba, threshold, headline)
@@ -99,8 +106,7 @@ class Extractor:
         has_content = min_confidence is None or confidence >= min_confidence
         if not has_content:
             labels[:] = False
-        scored = [b.scored(float(p), bool(k)) for b, p, k in zip(blocks, proba, labels)]
-        return PageResult(scored, confidence, page_type, has_content)
+        return blocks, proba, labels, confidence, page_type, has_content
 
     def predict(self, page: Any, *, threshold: float | None = None, headline: bool | None = None,
                 min_confidence: float | None = None) -> list[Block]:
@@ -121,7 +127,8 @@ class Extractor:
                 min_confidence: float | None = None) -> str:
         """The main text: content blocks in page order, separated by blank lines; ``""``
         for a page without main content (see :meth:`analyze`)."""
-        return self._analyze(page, threshold, headline, min_confidence, page_level=False).text
+        blocks, _, labels, *_ = self._decide(page, threshold, headline, min_confidence, page_level=False)
+        return "\n\n".join([b.text for b, keep in zip(blocks, labels.tolist()) if keep])
 
     def _labels(self, blocks: list[Block], proba: np.ndarray, threshold: float | None,
                 headline: bool | None) -> np.ndarray:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,15 +24,18 @@ from .vocab import (
 )
 
 try:  # the compiled phrase matcher (``_phrases.pyx``), built on install; the regex is the fallback
-    from ._phrases import find_phrases as _find_phrases
+    from ._phrases import PhraseTable
 except ImportError:  # pragma: no cover - a source tree without the built extension
-    _find_phrases = None
+    PhraseTable = None
 try:
     from ._scan import class_counts as _class_counts
     from ._scan import dates, sentence_ends, title_words
-    from ._scan import word_runs as _word_runs
 except ImportError:  # pragma: no cover
-    _class_counts = dates = sentence_ends = title_words = _word_runs = None
+    _class_counts = dates = sentence_ends = title_words = None
+try:
+    from ._words import WordSet, word_stats as _compiled_word_stats
+except ImportError:  # pragma: no cover
+    WordSet = _compiled_word_stats = None
 
 FEATURE_VERSION = 2
 
@@ -60,6 +63,8 @@ _CONTAINER_TAGS = (
 )
 _CONTAINER_INDEX = {tag: i for i, group in enumerate(_CONTAINER_TAGS) for tag in group}
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+#: Whether a container group (``_CONTAINER_INDEX``; -1, the last entry, for none) is a heading.
+_HEADING_GROUP = np.array([float(bool(set(group) & _HEADINGS)) for group in _CONTAINER_TAGS] + [0.0])
 
 _LOCAL = (
     "log_chars", "log_words", "mean_word_len", "log_sentences", "link_density", "log_links",
@@ -98,12 +103,76 @@ FEATURE_NAMES: tuple[str, ...] = _names()
 def page_language(token_sets: Sequence[set[str]]) -> str | None:
     """The stop-word language that covers most distinct tokens of the page, if any does."""
     vocabulary: set[str] = set().union(*token_sets) if token_sets else set()
+    return _best_language({language: len(vocabulary & words) for language, words in stopwords().items()})
+
+
+def _best_language(hits: Mapping[str, int]) -> str | None:
+    """The language with most distinct stop words on the page (more than two; the first
+    in ``stopwords()`` order on a tie)."""
     best, best_hits = None, 2
-    for language, words in stopwords().items():
-        hits = len(vocabulary & words)
-        if hits > best_hits:
-            best, best_hits = language, hits
+    for language, count in hits.items():
+        if count > best_hits:
+            best, best_hits = language, count
     return best
+
+
+class WordStats(NamedTuple):
+    """Per block: its ``\\w+`` words (lower-cased), their characters, its distinct words,
+    those of them in the title, its stop words in the page's ``language`` (None: no stop
+    words counted)."""
+
+    words: np.ndarray
+    word_chars: np.ndarray
+    distinct: np.ndarray
+    in_title: np.ndarray
+    stops: np.ndarray
+    language: str | None
+
+
+def word_stats(texts: list[str], title_tokens: frozenset[str], lowered: str | None = None) -> WordStats:
+    """:class:`WordStats` of a page's block texts: one compiled pass over the page (``_words.pyx``).
+    ``lowered``: the texts joined by newlines and lower-cased, when the caller has it."""
+    lowered = "\n".join(texts).lower() if lowered is None else lowered
+    if _compiled_word_stats is None or lowered.count("\n") != len(texts) - 1:
+        return _word_stats_python(texts, title_tokens)
+    languages, table = _stop_table()
+    words, chars, distinct, in_title, stop_hits, page_hits = _compiled_word_stats(
+        lowered, table, _title_set(title_tokens), len(languages))
+    language = _best_language(dict(zip(languages, page_hits.tolist())))
+    stops = stop_hits[:, languages.index(language)].copy() if language else np.zeros(len(texts))
+    return WordStats(words, chars, distinct, in_title, stops, language)
+
+
+def _word_stats_python(texts: list[str], title_tokens: frozenset[str]) -> WordStats:
+    """:func:`word_stats` from ``re.findall`` and sets: the reference for ``_words.pyx``."""
+    tokens = [_WORD.findall(t.lower()) for t in texts]
+    token_sets = [set(t) for t in tokens]
+    language = page_language(token_sets)
+    stop = stopwords().get(language, frozenset()) if language else frozenset()
+    n = len(texts)
+    return WordStats(
+        words=np.fromiter(map(len, tokens), np.float64, n),
+        word_chars=np.fromiter((sum(map(len, t)) for t in tokens), np.float64, n),
+        distinct=np.fromiter(map(len, token_sets), np.float64, n),
+        in_title=np.fromiter((len(s & title_tokens) for s in token_sets), np.float64, n),
+        stops=np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n),
+        language=language,
+    )
+
+
+@lru_cache(maxsize=1)
+def _stop_table() -> tuple[tuple[str, ...], WordSet]:
+    """The stop-word languages in ``stopwords()`` order and every stop word with a bit per language."""
+    languages = tuple(stopwords())
+    masks: dict[str, int] = {}
+    for bit, language in enumerate(languages):
+        for word in stopwords()[language]:
+            masks[word] = masks.get(word, 0) | 1 << bit
+    return languages, WordSet(masks)
+
+
+def _title_set(title_tokens: frozenset[str]) -> WordSet:
+    return WordSet(dict.fromkeys(title_tokens, 1))
 
 
 def page_features(document: Document, blocks: Sequence[Block]) -> np.ndarray:
@@ -118,19 +187,18 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
     texts = [b.text for b in blocks]
-    tokens, words, word_chars = _tokens(texts)
-    token_sets = [set(t) for t in tokens]
-    language = page_language(token_sets)
-    stop = stopwords().get(language, frozenset()) if language else frozenset()
+    lowered = "\n".join(texts).lower()
+    title_tokens = frozenset(_WORD.findall(title.lower()))
+    words, word_chars, distinct, in_title, stops, _ = word_stats(texts, title_tokens, lowered)
 
     letters, digits, uppers, puncts, separators, cjk = count_classes(CHAR_CLASSES, texts)
     chars = np.fromiter(map(len, texts), np.float64, n)
-    stops = np.fromiter((sum(map(stop.__contains__, t)) for t in tokens), np.float64, n)
-    link_chars = np.fromiter((b.link_chars for b in blocks), np.float64, n)
-    links = np.fromiter((b.n_links for b in blocks), np.float64, n)
-    depth = np.fromiter((b.depth for b in blocks), np.float64, n)
+    numbers = np.array([(b.link_chars, b.n_links, b.depth, b.tag_mask, b.class_mask, b.ancestor_class_mask)
+                        for b in blocks], dtype=np.int64)
+    link_chars, links, depth = numbers[:, :3].T.astype(np.float64)
+    container = np.array([_CONTAINER_INDEX.get(b.tag, -1) for b in blocks], dtype=np.int64)
     sentences = _count(_SENTENCE_END, texts)
-    is_heading = np.fromiter((b.tag in _HEADINGS for b in blocks), np.float64, n)
+    is_heading = _HEADING_GROUP[container]
     terminal = np.fromiter((t[-1] in _TERMINAL for t in texts), np.float64, n)
     safe_chars = np.maximum(chars, 1.0)
     safe_words = np.maximum(words, 1.0)
@@ -160,66 +228,49 @@ def block_features(blocks: Sequence[Block], title: str = "", *, schema_types: fr
         "depth": depth,
         "is_heading": is_heading,
     }
-    columns = [local[name] for name in _LOCAL]
-    columns.append(keyword_hits(texts).T)
-    container = np.fromiter((_CONTAINER_INDEX.get(b.tag, -1) for b in blocks), np.int64, n)
-    columns.append((container[:, None] == np.arange(len(_CONTAINER_TAGS))).astype(np.float64))
-    columns.append(_bits((b.tag_mask for b in blocks), n, len(TAG_BITS)))
+    columns = [np.column_stack([local[name] for name in _LOCAL])]
+    columns.append(keyword_hits(texts, lowered).T)
+    columns.append(container[:, None] == np.arange(len(_CONTAINER_TAGS)))
     n_classes = len(class_groups()[0])
-    columns.append(_bits((b.class_mask for b in blocks), n, n_classes))
-    columns.append(_bits((b.ancestor_class_mask for b in blocks), n, n_classes))
+    columns += [_bits(numbers[:, 3], len(TAG_BITS)), _bits(numbers[:, 4], n_classes), _bits(numbers[:, 5], n_classes)]
 
     total_chars = float(chars.sum())
-    title_tokens = set(_WORD.findall(title.lower()))
-    overlap = np.fromiter((len(s & title_tokens) for s in token_sets), np.float64, n)
-    path_counts = Counter(b.path for b in blocks)
-    text_counts = Counter(texts)
-    paths = [b.path for b in blocks]
-    same_prev = np.array([0.0] + [float(paths[i] == paths[i - 1]) for i in range(1, n)])
-    same_next = np.array([float(paths[i] == paths[i + 1]) for i in range(n - 1)] + [0.0])
+    path_ids, path_counts = group_ids([b.path for b in blocks])
+    text_ids, text_counts = group_ids(texts)
+    same_path = path_ids[1:] == path_ids[:-1]
     longest = int(np.argmax(chars))
     index = np.arange(n, dtype=np.float64)
-    columns += [
+    columns += [np.column_stack([
         index / max(n - 1, 1),
         (np.cumsum(chars) - chars) / max(total_chars, 1.0),
         chars / max(total_chars, 1.0),
         np.full(n, math.log1p(n)),
         np.full(n, math.log1p(total_chars)),
         np.full(n, float(link_chars.sum()) / max(total_chars, 1.0)),
-        overlap / max(len(title_tokens), 1),
-        overlap / np.maximum(np.fromiter(map(len, token_sets), np.float64, n), 1.0),
+        in_title / max(len(title_tokens), 1),
+        in_title / np.maximum(distinct, 1.0),
         depth / max(float(depth.max()), 1.0),
-        np.log1p(np.fromiter((path_counts[p] for p in paths), np.float64, n)),
-        np.log1p(np.fromiter((text_counts[t] - 1 for t in texts), np.float64, n)),
-        same_prev,
-        same_next,
+        np.log1p(path_counts[path_ids].astype(np.float64)),
+        np.log1p((text_counts[text_ids] - 1).astype(np.float64)),
+        np.concatenate(([False], same_path)),
+        np.concatenate((same_path, [False])),
         (index - longest) / max(n, 1),
-        window_mean(local["log_words"], 5),
-        window_mean(link_density, 5),
-        window_mean(stop_ratio, 5),
-        np.full(n, float(stops.sum()) / max(float(words.sum()), 1.0)),
-    ]
-    for offset in _OFFSETS:
-        columns += [shift(local[key], offset) for key in _CONTEXT_KEYS]
+    ])]
+    columns.append(window_mean(np.column_stack((local["log_words"], link_density, stop_ratio)), 5))
+    columns.append(np.full((n, 1), float(stops.sum()) / max(float(words.sum()), 1.0)))
+    neighbours = np.column_stack([local[key] for key in _CONTEXT_KEYS])
+    columns += [shift(neighbours, offset) for offset in _OFFSETS]
     schema, og_types = schema_groups()
-    columns += [np.full(n, float(bool(types & schema_types))) for _, types in schema]
-    columns += [np.full(n, float(og_type == t)) for t in og_types]
-    return np.column_stack(columns).astype(np.float32)
+    flags = [bool(types & schema_types) for _, types in schema] + [og_type == t for t in og_types]
+    columns.append(np.broadcast_to(np.array(flags, dtype=np.float64), (n, len(flags))))
+    return np.hstack(columns, dtype=np.float32)
 
 
-def _tokens(texts: list[str]) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
-    """Each text's lower-cased ``\\w+`` tokens, their number and their total length: one
-    findall over the page, cut per text by a compiled count (block texts hold no newline)."""
-    if _word_runs is None:
-        tokens = [_WORD.findall(t.lower()) for t in texts]
-        return (tokens, np.fromiter(map(len, tokens), np.float64, len(texts)),
-                np.fromiter((sum(map(len, t)) for t in tokens), np.float64, len(texts)))
-    lowered = "\n".join(texts).lower()  # the same as lowering each text: case rules stop at a newline
-    runs, run_chars = _word_runs(lowered)
-    flat = _WORD.findall(lowered)
-    bounds = np.cumsum([0, *runs]).tolist()
-    tokens = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
-    return tokens, np.asarray(runs, dtype=np.float64), np.asarray(run_chars, dtype=np.float64)
+def group_ids(keys: list) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's group number (in order of first appearance) and each group's size."""
+    ids: dict = {}
+    numbers = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.int64)
+    return numbers, np.bincount(numbers, minlength=len(ids))
 
 
 def count_matches(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
@@ -283,18 +334,19 @@ def _dates(texts: list[str], digits: np.ndarray) -> np.ndarray:
     return dates
 
 
-def keyword_hits(texts: list[str]) -> np.ndarray:
-    """Keyword-group hit counts per text (block or segment), from one regex pass over the joined texts."""
+def keyword_hits(texts: list[str], lowered: str | None = None) -> np.ndarray:
+    """Keyword-group hit counts per text (block or segment), from one pass over the joined
+    texts (``lowered``: them joined by newlines and lower-cased, when the caller has it)."""
     names, _ = text_keywords()
-    joined = "\n".join(texts).lower()
+    joined = "\n".join(texts).lower() if lowered is None else lowered
     if len(joined) == sum(map(len, texts)) + len(texts) - 1:
         starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     else:  # lower() changed some text's length: offsets come from the lowered texts
         lowered = [t.lower() for t in texts]
         starts = np.cumsum([0] + [len(t) + 1 for t in lowered[:-1]])
         joined = "\n".join(lowered)
-    if _find_phrases is not None:
-        positions, groups = _find_phrases(joined, lowercase_keyword_index())
+    if PhraseTable is not None:
+        positions, groups = _phrase_table().find(joined)
     else:
         positions, groups = [], []
         for match in lowercase_keywords().finditer(joined):
@@ -308,14 +360,18 @@ def keyword_hits(texts: list[str]) -> np.ndarray:
     return np.minimum(hits, 5).astype(np.float64)
 
 
-def _bits(masks, n: int, width: int) -> np.ndarray:
+@lru_cache(maxsize=1)
+def _phrase_table() -> PhraseTable:
+    return PhraseTable(lowercase_keyword_index())
+
+
+def _bits(masks: np.ndarray, width: int) -> np.ndarray:
     """Bits 0 … width-1 of each mask, as columns of 0/1."""
-    values = np.fromiter(masks, np.int64, n)
-    return ((values[:, None] >> np.arange(width)) & 1).astype(np.float64)
+    return (masks[:, None] >> np.arange(width)) & 1
 
 
 def shift(values: np.ndarray, offset: int) -> np.ndarray:
-    """values[i + offset], with -1 where that neighbour does not exist."""
+    """values[i + offset] (rows, for a matrix), with -1 where that neighbour does not exist."""
     out = np.full_like(values, -1.0)
     if offset < 0:
         out[-offset:] = values[:offset]
@@ -325,16 +381,16 @@ def shift(values: np.ndarray, offset: int) -> np.ndarray:
 
 
 def window_sum(values: np.ndarray, radius: int) -> np.ndarray:
-    """Sum of ``values`` over ``i - radius … i + radius`` (clipped at the ends)."""
-    padded = np.concatenate([[0.0], np.cumsum(values)])
+    """Sum of ``values`` over ``i - radius … i + radius`` (clipped at the ends; each column of a matrix)."""
+    padded = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
     lo, hi = _window(len(values), radius)
     return padded[hi] - padded[lo]
 
 
 def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
-    """Mean of ``values`` over ``i - radius … i + radius`` (clipped at the ends)."""
+    """Mean of ``values`` over ``i - radius … i + radius`` (clipped at the ends; each column of a matrix)."""
     lo, hi = _window(len(values), radius)
-    return window_sum(values, radius) / (hi - lo)
+    return window_sum(values, radius) / (hi - lo).reshape(-1, *[1] * (values.ndim - 1))
 
 
 def _window(n: int, radius: int) -> tuple[np.ndarray, np.ndarray]:

@@ -66,9 +66,10 @@ def test_compiled_walk_equals_the_python_walk_on_real_pages(dataset, data_dir, c
 
 def test_the_compiled_phrase_matcher_is_built_and_used():
     import boilerplate.features
-    from boilerplate._phrases import find_phrases
+    from boilerplate._phrases import PhraseTable
 
-    assert boilerplate.features._find_phrases is find_phrases
+    assert boilerplate.features.PhraseTable is PhraseTable
+    assert isinstance(boilerplate.features._phrase_table(), PhraseTable)
 
 
 _PHRASE_PARTS = st.sampled_from(["share", "shares", "pin it", "pin  it", "privacy policy", "©", "a©b", "x©", "sign-up",
@@ -79,11 +80,11 @@ _PHRASE_PARTS = st.sampled_from(["share", "shares", "pin it", "pin  it", "privac
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.one_of(_PHRASE_PARTS, st.text(max_size=6)), max_size=25), st.sampled_from(["", " ", "\n", "-", "_"]))
 def test_compiled_phrase_matcher_equals_the_keyword_regex(parts: list[str], glue: str) -> None:
-    from boilerplate._phrases import find_phrases
+    from boilerplate._phrases import PhraseTable
 
     text = glue.join(parts).lower()
     expected = [(m.start(), int(m.lastgroup[1:])) for m in lowercase_keywords().finditer(text)]
-    starts, groups = find_phrases(text, lowercase_keyword_index())
+    starts, groups = PhraseTable(lowercase_keyword_index()).find(text)
     assert list(zip(starts, groups)) == expected
 
 
@@ -117,3 +118,43 @@ def test_compiled_date_scan_equals_the_date_regex(texts: list[str]) -> None:
     from boilerplate import _scan, features
 
     assert _scan.dates(texts) == [len(features._DATE.findall(t)) for t in texts]
+
+
+def test_the_compiled_word_stats_are_built_and_used():
+    import boilerplate.features
+    from boilerplate._words import word_stats
+
+    assert boilerplate.features._compiled_word_stats is word_stats
+
+
+def _same_word_stats(texts: list[str], title: str) -> None:
+    from boilerplate import features
+
+    title_tokens = frozenset(features._WORD.findall(title.lower()))
+    compiled, reference = features.word_stats(texts, title_tokens), features._word_stats_python(texts, title_tokens)
+    assert compiled.language == reference.language
+    for name in ("words", "word_chars", "distinct", "in_title", "stops"):
+        assert getattr(compiled, name).tolist() == getattr(reference, name).tolist(), name
+
+
+_WORDS = st.sampled_from(["the", "The", "of", "and", "der", "die", "und", "le", "la", "et", "и", "в", "не", "日本語",
+                          "ǅ", "İstanbul", "straße", "ΣΊΣΥΦΟΣ", "_", "a_b", "x9", "٣", "²", "don't", "news", "news",
+                          "Share", "é", "e\u0301"])
+_GLUE = st.sampled_from([" ", "  ", ", ", ". ", "-", "\t", "…", "'"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(_WORDS, st.text(max_size=5).filter(lambda t: "\n" not in t)), max_size=30)
+                .flatmap(lambda words: _GLUE.map(lambda glue: glue.join(words))), min_size=1, max_size=8),
+       st.lists(_WORDS, max_size=6).map(" ".join))
+def test_compiled_word_stats_equal_findall_and_sets(texts: list[str], title: str) -> None:
+    _same_word_stats(texts, title)
+
+
+@pytest.mark.parametrize("dataset", ["cleaneval", "dragnet", "l3s-gn1", "readability", "wcxb"])
+def test_compiled_word_stats_equal_findall_and_sets_on_real_pages(dataset, data_dir, cache_dir) -> None:
+    for page in islice(load_pages(dataset, data_dir=data_dir, cache_dir=cache_dir), 40):
+        document = parse(decode(page.html))
+        blocks = split_blocks(document)
+        if blocks:
+            _same_word_stats([b.text for b in blocks], document.title)

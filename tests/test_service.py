@@ -267,8 +267,8 @@ def test_load_test_refuses_other_hosts():
 
 def test_a_pathological_page_is_cut_at_the_deadline(model_file):
     """A page that needs many seconds gets 504 at the deadline; its worker is replaced, the rest go on."""
-    process, url, log = _serve(model_file, "--deadline", "0.2", "--max-body-bytes", "5000000")
-    try:  # 4.5 MB of linked paragraphs: about 0.8 s of work here, four times the deadline
+    process, url, log = _serve(model_file, "--deadline", "0.05", "--max-body-bytes", "5000000")
+    try:  # 4.5 MB of linked paragraphs: about 0.2 s of work here with the test model, four times the deadline
         slow = ("<div><p>" + "lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 2 + "</p><a href=x>link</a></div>") * 30_000
         with httpx.Client(base_url=url, timeout=60) as c:
             before = {w["pid"] for w in c.get("/health").json()["workers"]}
