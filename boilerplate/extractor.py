@@ -16,6 +16,7 @@ from .blocks import Block, scored_blocks, split_blocks
 from .context import context_features
 from .decode import decode
 from .errors import ModelError
+from .metrics import tokens
 from .features import page_features
 from .parse import parse
 from .persist import is_export_of, load_model
@@ -132,7 +133,7 @@ class Extractor:
 
     def _labels(self, blocks: list[Block], proba: np.ndarray, threshold: float | None,
                 headline: bool | None) -> np.ndarray:
-        labels = proba >= (self.threshold if threshold is None else threshold)
+        labels = drop_repeats(blocks, proba >= (self.threshold if threshold is None else threshold))
         if headline is not None:
             index = headline_index(blocks)
             if index is not None:
@@ -157,6 +158,31 @@ class PageResult:
     @property
     def text(self) -> str:
         return blocks_text(self.blocks)
+
+
+#: A kept block of at least this many tokens whose text repeats a kept block earlier on the
+#: page, at another DOM path, is dropped (``drop_repeats``).
+REPEAT_MIN_TOKENS = 4
+
+
+def drop_repeats(blocks: Sequence[Block], labels: np.ndarray) -> np.ndarray:
+    """Unlabel a kept block whose lower-cased ``\\w+`` tokens (at least ``REPEAT_MIN_TOKENS``)
+    equal those of an earlier kept block at a different DOM path: a second copy of the same
+    text in another container (a responsive mobile/desktop copy, a spec list or tooltip
+    rendered twice, a repeated "Description" panel) is one paragraph of main text, not two.
+    Repeats at the same path (sibling paragraphs that say the same) are kept. On the
+    training split's out-of-fold predictions this raised mean text F1 and no dataset lost
+    more than 0.001; it cut WCXB's duplicated product, forum and listing text most.
+    """
+    first_path: dict[tuple[str, ...], str] = {}
+    for i in np.flatnonzero(labels):
+        key = tuple(tokens(blocks[i].text))
+        if len(key) < REPEAT_MIN_TOKENS:
+            continue
+        path = first_path.setdefault(key, blocks[i].path)
+        if path != blocks[i].path:
+            labels[i] = False
+    return labels
 
 
 def headline_index(blocks: Sequence[Block]) -> int | None:

@@ -153,3 +153,32 @@ def test_a_damaged_page_model_file_is_refused_by_name(tmp_path) -> None:
     (tmp_path / "default.page.json").write_text('{"format": "boilerplate-page-models", "version": 99}')
     with pytest.raises(ModelError, match="default.page.json"):
         load_extractor(tmp_path / "default.trees.npz")
+
+
+_REPEATED = "The new bridge opens to traffic on Monday morning after three years of work."
+
+
+def test_a_paragraph_repeated_in_another_container_is_kept_once(tiny_extractor) -> None:
+    """A responsive copy (the same text in a desktop and a mobile container) is one
+    paragraph of main text; the same text twice in one container is two."""
+    page = (f"<html><body><div class='desktop'><p>{_REPEATED}</p><p>Short.</p></div>"
+            f"<div class='mobile'><p>{_REPEATED}</p><p>Short.</p></div>"
+            f"<section><p>{_REPEATED}</p></section><section><p>{_REPEATED}</p></section></body></html>")
+    blocks = tiny_extractor.predict(page, threshold=0.0)  # every block content: only the rule drops any
+    kept = [(b.path, b.text) for b in blocks if b.label]
+    assert [text for _, text in kept].count(_REPEATED) == 1
+    assert [text for _, text in kept].count("Short.") == 2  # under REPEAT_MIN_TOKENS: left alone
+    assert tiny_extractor.extract(page, threshold=0.0).count(_REPEATED) == 1
+
+
+def test_repeats_at_the_same_path_are_kept() -> None:
+    from boilerplate.blocks import Block
+    from boilerplate.extractor import drop_repeats
+
+    def block(index: int, path: str, text: str) -> Block:
+        return Block(index, text, "p", path, 3, 0, 0, 0, 0, 0)
+
+    blocks = [block(0, "body>div>p", _REPEATED), block(1, "body>div>p", _REPEATED),
+              block(2, "body>aside>p", _REPEATED.upper()), block(3, "body>aside>p", "Other text of five words.")]
+    assert drop_repeats(blocks, np.array([True, True, True, True])).tolist() == [True, True, False, True]
+    assert drop_repeats(blocks, np.array([False, True, True, False])).tolist() == [False, True, False, False]
