@@ -2,7 +2,9 @@
 """Character scans, compiled, that stand in for regex passes over a whole page: each gives
 exactly what the regex named in its docstring gives (tests compare them)."""
 
-from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE
+from cpython.unicode cimport (
+    Py_UNICODE_ISALNUM, Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE, PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ,
+)
 
 
 cdef inline bint _is_word(Py_UCS4 c) noexcept:
@@ -25,21 +27,38 @@ def has_forbidden(str text):
     return False
 
 
-def has_long_tag(str text, Py_ssize_t min_chars):
-    """Whether ``<[A-Za-z][^<>]{min_chars,}`` matches: a start tag at least that long."""
-    cdef Py_ssize_t n = len(text), i = 0, j
+cdef inline bint _name_char(Py_UCS4 c) noexcept:
+    """``[^\\s/>"'=]``: a character of an attribute's name (or unquoted value)."""
+    return not (Py_UNICODE_ISSPACE(c) or c == u"/" or c == u">" or c == u'"' or c == u"'" or c == u"=")
+
+
+def may_have_many_attributes(str text, Py_ssize_t max_attributes):
+    """Whether some start tag (``<[A-Za-z][^<>]*``) holds more than ``max_attributes``
+    runs of attribute-name characters. Every attribute of a tag starts such a run, so when
+    this is False no tag has more than ``max_attributes`` attributes."""
+    cdef Py_ssize_t n = len(text), i = 0, runs
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
     cdef Py_UCS4 c
+    cdef bint inside
     while i + 1 < n:
-        if text[i] == u"<" and (u"a" <= text[i + 1] <= u"z" or u"A" <= text[i + 1] <= u"Z"):
-            j = i + 2
-            while j < n:
-                c = text[j]
+        c = PyUnicode_READ(kind, data, i + 1)
+        if PyUnicode_READ(kind, data, i) == u"<" and (u"a" <= c <= u"z" or u"A" <= c <= u"Z"):
+            i += 1
+            runs, inside = 0, False
+            while i < n:
+                c = PyUnicode_READ(kind, data, i)
                 if c == u"<" or c == u">":
                     break
-                j += 1
-            if j - (i + 2) >= min_chars:
+                if _name_char(c):
+                    if not inside:
+                        runs += 1
+                        inside = True
+                else:
+                    inside = False
+                i += 1
+            if runs > max_attributes:
                 return True
-            i = j
         else:
             i += 1
     return False

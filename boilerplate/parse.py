@@ -17,10 +17,10 @@ from lxml import etree, html
 from .errors import InputError
 from .limits import MAX_ATTRIBUTES
 
-try:  # a compiled scan that rules out long start tags faster than the regex
-    from ._scan import has_long_tag as _has_long_tag
+try:  # a compiled scan that rules out tags with too many attributes faster than the regex
+    from ._scan import may_have_many_attributes as _may_have_many_attributes
 except ImportError:  # pragma: no cover - a source tree without the built extension
-    def _has_long_tag(text: str, min_chars: int) -> bool:
+    def _may_have_many_attributes(text: str, max_attributes: int) -> bool:
         return True
 
 #: Elements whose content is never visible page text.
@@ -75,47 +75,55 @@ def parse(text: str) -> Document:
 
 
 def _metadata(root: etree._Element) -> tuple[frozenset[str], str]:
-    """schema.org types from JSON-LD scripts and the OpenGraph type, read before scripts go."""
+    """schema.org types from JSON-LD scripts and the OpenGraph type (the first ``og:type``
+    meta), read before scripts go: one walk over both kinds of element."""
     types: set[str] = set()
     budget = _MAX_JSONLD_CHARS
-    for script in root.iter("script"):
-        if budget <= 0 or "ld+json" not in (script.get("type") or "").lower():
+    og_type = None
+    for element in root.iter("script", "meta"):
+        if element.tag == "meta":
+            if og_type is None and (element.get("property") or element.get("name") or "").lower() == "og:type":
+                og_type = (element.get("content") or "").strip().lower()[:40]
             continue
-        text = (script.text or "")[:budget]
+        if budget <= 0 or "ld+json" not in (element.get("type") or "").lower():
+            continue
+        text = (element.text or "")[:budget]
         budget -= len(text)
         for single, many in _SCHEMA_TYPE.findall(text):
             types.update([single] if single else _QUOTED.findall(many))
-    og_type = ""
-    for meta in root.iter("meta"):
-        if (meta.get("property") or meta.get("name") or "").lower() == "og:type":
-            og_type = (meta.get("content") or "").strip().lower()[:40]
-            break
-    return frozenset(types), og_type
+    return frozenset(types), og_type or ""
 
 
-# A start tag long enough to hold more than MAX_ATTRIBUTES attributes (each takes two
-# characters at least), and one attribute (name, optional value) inside it.
-_LONG_TAG = re.compile(r"<[A-Za-z][^<>]{%d,}" % (2 * MAX_ATTRIBUTES))
 _ATTRIBUTE = re.compile(r"""[^\s/>"'=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]*))?""")
 
 
-def _cap_attributes(text: str) -> str:
-    """Drop the attributes past ``MAX_ATTRIBUTES`` of any start tag (see ``limits``)."""
-    if len(text) <= 2 * MAX_ATTRIBUTES or not _has_long_tag(text, 2 * MAX_ATTRIBUTES):
+def _cap_attributes(text: str, max_attributes: int = MAX_ATTRIBUTES) -> str:
+    """Drop the attributes past ``max_attributes`` of any start tag (see ``limits``)."""
+    if len(text) <= 2 * max_attributes or not _may_have_many_attributes(text, max_attributes):
         return text
-    return _LONG_TAG.sub(_cap_tag, text)
+    return _capped(text, max_attributes)
 
 
-def _cap_tag(match: re.Match[str]) -> str:
-    tag = match.group(0)
-    for count, attribute in enumerate(_ATTRIBUTE.finditer(tag, 1 + len(tag[1:].split(None, 1)[0]))):
-        if count == MAX_ATTRIBUTES:
-            return tag[:attribute.start()]
-    return tag
+def _capped(text: str, max_attributes: int) -> str:
+    """The regex pass of :func:`_cap_attributes`: every start tag long enough to hold more
+    than ``max_attributes`` attributes (each takes two characters at least), cut at its
+    attribute past that number."""
+    def cap(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        for count, attribute in enumerate(_ATTRIBUTE.finditer(tag, 1 + len(tag[1:].split(None, 1)[0]))):
+            if count == max_attributes:
+                return tag[:attribute.start()]
+        return tag
+
+    return re.sub(r"<[A-Za-z][^<>]{%d,}" % (2 * max_attributes), cap, text)
 
 
 def _title(root: etree._Element) -> str:
-    for element in root.iter("title"):
-        text = element.text_content() if hasattr(element, "text_content") else element.text
-        return " ".join((text or "").split())
-    return ""
+    """The text of the first ``<title>`` in document order, whitespace collapsed."""
+    title = None
+    head = root.find("head")
+    if root.tag != "title" and head is not None and len(root) and root[0] is head:
+        title = next(head.iter("title"), None)  # nothing comes before the head: only its subtree is walked
+    if title is None:
+        title = next(root.iter("title"), None)
+    return "" if title is None else " ".join("".join(title.itertext()).split())

@@ -25,7 +25,7 @@ def test_extracts_the_article_of_an_unseen_page(tiny_extractor):
 def test_predict_returns_blocks_with_proba_and_label(tiny_extractor):
     blocks = tiny_extractor.predict(make_page(1001).html)
     assert blocks and all(0.0 <= b.proba <= 1.0 for b in blocks)
-    assert all(b.label == (b.proba >= tiny_extractor.threshold) for b in blocks)
+    assert all(b.label == (b.proba >= tiny_extractor.threshold) for b in blocks)  # the page repeats no text
     assert [b.index for b in blocks] == list(range(len(blocks)))
 
 
