@@ -174,3 +174,32 @@ def word_stats(str lowered, WordSet stops, WordSet title, int n_lists):
             i = j
         s = e + 1
     return words_out, chars_out, distinct_out, title_out, stops_out, page_out
+
+
+def word_sequences(str lowered):
+    """Per newline-separated text of ``lowered``: its number of ``\\w+`` words and a 64-bit
+    hash of their sequence (texts with the same words in the same order hash alike)."""
+    cdef Py_ssize_t n = len(lowered), i = 0, words = 0
+    cdef int kind = PyUnicode_KIND(lowered)
+    cdef void* data = PyUnicode_DATA(lowered)
+    cdef uint64_t h = _FNV_OFFSET
+    cdef bint inside = False
+    cdef Py_UCS4 c
+    cdef list counts = [], hashes = []
+    while i <= n:
+        c = PyUnicode_READ(kind, data, i) if i < n else u"\n"
+        if _is_word(c):
+            if not inside:
+                words += 1
+                inside = True
+            h = _mix(h, c)
+        else:
+            if inside:
+                h = _mix(h, 0x110000)  # past every code point: ends the word
+                inside = False
+            if c == u"\n":
+                counts.append(words)
+                hashes.append(h)
+                words, h = 0, _FNV_OFFSET
+        i += 1
+    return counts, hashes

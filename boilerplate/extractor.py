@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,7 +17,7 @@ from .context import context_features
 from .decode import decode
 from .errors import ModelError
 from .metrics import tokens
-from .features import page_features
+from .features import page_features, word_sequence_keys
 from .parse import parse
 from .persist import is_export_of, load_model
 from .page import PageModel, load_page_models, page_summary, type_columns
@@ -174,13 +174,15 @@ def drop_repeats(blocks: Sequence[Block], labels: np.ndarray) -> np.ndarray:
     training split's out-of-fold predictions this raised mean text F1 and no dataset lost
     more than 0.001; it cut WCXB's duplicated product, forum and listing text most.
     """
-    first_path: dict[tuple[str, ...], str] = {}
-    for i in np.flatnonzero(labels):
-        key = tuple(tokens(blocks[i].text))
-        if len(key) < REPEAT_MIN_TOKENS:
+    kept = np.flatnonzero(labels).tolist()
+    if len(kept) < 2:
+        return labels
+    first: dict[Hashable, int] = {}
+    for i, (words, key) in zip(kept, word_sequence_keys([blocks[i].text for i in kept])):
+        if words < REPEAT_MIN_TOKENS:
             continue
-        path = first_path.setdefault(key, blocks[i].path)
-        if path != blocks[i].path:
+        j = first.setdefault(key, i)
+        if blocks[j].path != blocks[i].path and tokens(blocks[j].text) == tokens(blocks[i].text):  # not a collision
             labels[i] = False
     return labels
 

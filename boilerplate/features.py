@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -33,9 +33,9 @@ try:
 except ImportError:  # pragma: no cover
     _class_counts = dates = sentence_ends = title_words = None
 try:
-    from ._words import WordSet, word_stats as _compiled_word_stats
+    from ._words import WordSet, word_sequences as _word_sequences, word_stats as _compiled_word_stats
 except ImportError:  # pragma: no cover
-    WordSet = _compiled_word_stats = None
+    WordSet = _compiled_word_stats = _word_sequences = None
 
 FEATURE_VERSION = 2
 
@@ -141,6 +141,17 @@ def word_stats(texts: list[str], title_tokens: frozenset[str], lowered: str | No
     language = _best_language(dict(zip(languages, page_hits.tolist())))
     stops = stop_hits[:, languages.index(language)].copy() if language else np.zeros(len(texts))
     return WordStats(words, chars, distinct, in_title, stops, language)
+
+
+def word_sequence_keys(texts: list[str]) -> list[tuple[int, Hashable]]:
+    """Per text: its number of lower-cased ``\\w+`` words, and a key equal for texts with the
+    same words in the same order (a 64-bit hash of them from one compiled pass; the words
+    themselves without it). Different words give different keys but for a hash collision."""
+    lowered = "\n".join(texts).lower()
+    if _word_sequences is None or lowered.count("\n") != len(texts) - 1:
+        words = [tuple(_WORD.findall(t.lower())) for t in texts]
+        return [(len(w), w) for w in words]
+    return list(zip(*_word_sequences(lowered)))
 
 
 def _word_stats_python(texts: list[str], title_tokens: frozenset[str]) -> WordStats:

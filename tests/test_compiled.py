@@ -157,3 +157,17 @@ def test_compiled_word_stats_equal_findall_and_sets_on_real_pages(dataset, data_
         blocks = split_blocks(document)
         if blocks:
             _same_word_stats([b.text for b in blocks], document.title)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_WORDS, max_size=8).flatmap(lambda words: _GLUE.map(lambda glue: glue.join(words))),
+                min_size=1, max_size=10))
+def test_compiled_word_sequence_keys_match_the_word_tuples(texts: list[str]) -> None:
+    from boilerplate import features
+
+    compiled = features.word_sequence_keys(texts)
+    words = [tuple(features._WORD.findall(t.lower())) for t in texts]
+    assert [n for n, _ in compiled] == [len(w) for w in words]
+    for (_, a), wa in zip(compiled, words):
+        for (_, b), wb in zip(compiled, words):
+            assert (a == b) == (wa == wb)
