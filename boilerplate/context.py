@@ -36,13 +36,13 @@ def context_features(proba: np.ndarray, paths: Sequence[str]) -> np.ndarray:
     columns = [p[:, None]]
     columns += [shift(p, offset)[:, None] for offset in _OFFSETS]
     cumulative = np.concatenate([[0.0], np.cumsum(p)])
-    lo, hi = np.clip(index[:, None] - _RADII_ARRAY, 0, n), np.clip(index[:, None] + _RADII_ARRAY + 1, 0, n)
+    lo, hi = np.maximum(index[:, None] - _RADII_ARRAY, 0), np.minimum(index[:, None] + _RADII_ARRAY + 1, n)
     columns.append((cumulative[hi] - cumulative[lo]) / (hi - lo))
     probable = np.flatnonzero(p >= 0.5)
     if probable.size:
         # distance to the nearest probable block: search the sorted positions once
-        right = np.clip(np.searchsorted(probable, index), 0, probable.size - 1)
-        left = np.clip(right - 1, 0, probable.size - 1)
+        right = np.minimum(np.searchsorted(probable, index), probable.size - 1)
+        left = np.maximum(right - 1, 0)
         distance = np.minimum(np.abs(probable[right] - index), np.abs(probable[left] - index))
         after_first, before_last = (index - probable[0]) / n, (probable[-1] - index) / n
     else:
