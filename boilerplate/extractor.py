@@ -50,6 +50,9 @@ class Extractor:
     page_models: dict[str, PageModel] | None = None
     #: The context pass also reads the page-type model's probabilities (stage ``context+type``).
     context_reads_type: bool = False
+    #: Keep a block that repeats an earlier kept block's words at another DOM path (by
+    #: default it is dropped: :func:`drop_repeats`).
+    keep_repeats: bool = False
 
     @property
     def page_threshold(self) -> float | None:
@@ -83,11 +86,11 @@ class Extractor:
 
     def _analyze(self, page: Any, threshold: float | None, headline: bool | None, min_confidence: float | None,
                  *, page_level: bool) -> PageResult:
-        blocks, proba, labels, confidence, page_type, has_content = self._decide(
+        blocks, proba, labels, confidence, page_type, has_content = self._run(
             page, threshold, headline, min_confidence, page_level=page_level)
         return PageResult(scored_blocks(blocks, proba, labels), confidence, page_type, has_content)
 
-    def _decide(self, page: Any, threshold: float | None, headline: bool | None, min_confidence: float | None,
+    def _run(self, page: Any, threshold: float | None, headline: bool | None, min_confidence: float | None,
                 *, page_level: bool) -> tuple[list[Block], np.ndarray, np.ndarray, float, str | None, bool]:
         """The page's blocks, their P(content) and decisions, and what the page-level models say."""
         document = parse(decode(page))
@@ -96,7 +99,7 @@ class Extractor:
             return [], np.zeros(0), np.zeros(0, dtype=bool), 0.0, None, False
         X = page_features(document, blocks)
         first, proba = self._passes(X, [b.path for b in blocks])
-        labels = self._labels(blocks, proba, threshold, headline)
+        labels = self.decide(blocks, proba, threshold=threshold, headline=headline)
         confidence, page_type = 1.0, None
         if self.page_models and (page_level or min_confidence is not None):
             summary = page_summary(X, first)
@@ -128,12 +131,16 @@ class Extractor:
                 min_confidence: float | None = None) -> str:
         """The main text: content blocks in page order, separated by blank lines; ``""``
         for a page without main content (see :meth:`analyze`)."""
-        blocks, _, labels, *_ = self._decide(page, threshold, headline, min_confidence, page_level=False)
+        blocks, _, labels, *_ = self._run(page, threshold, headline, min_confidence, page_level=False)
         return "\n\n".join([b.text for b, keep in zip(blocks, labels.tolist()) if keep])
 
-    def _labels(self, blocks: list[Block], proba: np.ndarray, threshold: float | None,
-                headline: bool | None) -> np.ndarray:
-        labels = drop_repeats(blocks, proba >= (self.threshold if threshold is None else threshold))
+    def decide(self, blocks: Sequence[Block], proba: np.ndarray, *, threshold: float | None = None,
+               headline: bool | None = None) -> np.ndarray:
+        """Content or not per block from P(content): the threshold, then the repeat rule
+        (unless ``keep_repeats``), then the headline option."""
+        labels = proba >= (self.threshold if threshold is None else threshold)
+        if not self.keep_repeats:
+            labels = drop_repeats(blocks, labels)
         if headline is not None:
             index = headline_index(blocks)
             if index is not None:

@@ -20,7 +20,6 @@ import numpy as np
 from .align import align
 from .blocks import split_blocks
 from .decode import decode
-from .extractor import drop_repeats
 from .features import FEATURE_NAMES, page_features
 from .parse import parse
 
@@ -99,7 +98,7 @@ def inspect_page(page: Any, extractor, *, gold: str | None = None, model_name: s
     drivers, perturbed = feature_drivers(extractor.classifier, X, first, top=top, max_rows=max_rows)
     labels = align([b.text for b in blocks], gold).labels if gold is not None and blocks else None
     threshold = float(extractor.threshold)
-    kept = drop_repeats(blocks, final >= threshold)  # the decisions extract() makes
+    kept = extractor.decide(blocks, final)  # the decisions extract() makes
     rows = tuple(
         BlockRow(index=b.index, text=b.text, tag=b.tag, path=b.path, proba=float(final[i]),
                  first_proba=float(first[i]), kept=bool(kept[i]),

@@ -182,3 +182,12 @@ def test_repeats_at_the_same_path_are_kept() -> None:
               block(2, "body>aside>p", _REPEATED.upper()), block(3, "body>aside>p", "Other text of five words.")]
     assert drop_repeats(blocks, np.array([True, True, True, True])).tolist() == [True, True, False, True]
     assert drop_repeats(blocks, np.array([False, True, True, False])).tolist() == [False, True, False, False]
+
+
+def test_keep_repeats_turns_the_rule_off(tiny_extractor) -> None:
+    import dataclasses
+
+    page = f"<div class='a'><p>{_REPEATED}</p></div><div class='b'><p>{_REPEATED}</p></div>"
+    keeping = dataclasses.replace(tiny_extractor, keep_repeats=True)
+    assert keeping.extract(page, threshold=0.0).count(_REPEATED) == 2
+    assert tiny_extractor.extract(page, threshold=0.0).count(_REPEATED) == 1
