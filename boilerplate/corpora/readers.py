@@ -224,32 +224,53 @@ def _cleaneval_url(text: str) -> tuple[str | None, str]:
     return url or None, rest
 
 
-def read_cleaneval(root: Path, *, dataset: str = "cleaneval") -> Iterator[Record]:
-    """CleanEval: ``URL:`` line, then paragraphs each opened by ``<p>``, ``<h>`` or ``<l>``."""
+@dataclass(frozen=True)
+class _Pair:
+    """A page's HTML and its parsed gold file."""
+
+    page_id: str
+    html: bytes
+    gold: Any
+    files: tuple[str, str]
+
+
+def _pairs(dataset: str, bases: Iterable[tuple[str, Path]], read_gold: Callable[[Path], Any]) -> Iterator[_Pair | SkippedPage]:
+    """Each ``input/<id>.html`` of the ``(id prefix, folder)`` bases with its
+    ``GoldStandard/<id>.txt`` read by ``read_gold``, in id order; a page without a gold
+    file, or with a file that cannot be read, comes as a :class:`SkippedPage`."""
     items: list[tuple[str, Path, Path | None]] = []
-    for split in ("dev", "final"):
-        base = root / f"cleaneval-{split}"
+    for prefix, base in bases:
         golds = _stems(base / "GoldStandard", ".txt")
-        for stem, html_path in _stems(base / "input", ".html").items():
-            items.append((f"{split}/{stem}", html_path, golds.get(stem)))
+        items += [(prefix + stem, html_path, golds.get(stem)) for stem, html_path in _stems(base / "input", ".html").items()]
     for page_id, html_path, gold_path in sorted(items):
         if gold_path is None:
             yield SkippedPage(dataset, page_id, "no gold file")
             continue
         try:
-            url, text = _cleaneval_url(_decode(_read(gold_path)).lstrip("\ufeff"))
+            gold = read_gold(gold_path)
             html = _read(html_path)
         except DatasetError as exc:
             yield _unreadable(dataset, page_id, exc, html_path, gold_path)
             continue
-        if url is None and (found := _CE_TEXT_ID.search(html, 0, 4096)):
+        yield _Pair(page_id, html, gold, (str(html_path), str(gold_path)))
+
+
+def read_cleaneval(root: Path, *, dataset: str = "cleaneval") -> Iterator[Record]:
+    """CleanEval: ``URL:`` line, then paragraphs each opened by ``<p>``, ``<h>`` or ``<l>``."""
+    bases = [(f"{split}/", root / f"cleaneval-{split}") for split in ("dev", "final")]
+    for pair in _pairs(dataset, bases, lambda path: _cleaneval_url(_decode(_read(path)).lstrip("\ufeff"))):
+        if isinstance(pair, SkippedPage):
+            yield pair
+            continue
+        url, text = pair.gold
+        if url is None and (found := _CE_TEXT_ID.search(pair.html, 0, 4096)):
             url = found.group(1).decode("latin-1").strip() or None
         article = _paragraphs(_CE_MARK.split(text))
         if not article:
-            yield SkippedPage(dataset, page_id, "empty gold text")
+            yield SkippedPage(dataset, pair.page_id, "empty gold text")
             continue
-        yield GoldPage(dataset, page_id, html, article, "", _host(url) or page_id, None, url,
-                       files=(str(html_path), str(gold_path)))
+        yield GoldPage(dataset, pair.page_id, pair.html, article, "", _host(url) or pair.page_id, None, url,
+                       files=pair.files)
 
 
 _DRAGNET_COMMENTS = re.compile(r"^[ \t]*[!@#$%^&*()][!@#$%^&*() \t]*COMMENTS[ \t]*$", re.MULTILINE)
@@ -257,28 +278,20 @@ _DRAGNET_COMMENTS = re.compile(r"^[ \t]*[!@#$%^&*()][!@#$%^&*() \t]*COMMENTS[ \t
 
 def read_dragnet(root: Path, *, dataset: str = "dragnet") -> Iterator[Record]:
     """Dragnet: plain-text article, then optionally a ``!@#$%^&*()  COMMENTS`` line and comments."""
-    base = root / "dragnet_data"
-    golds = _stems(base / "GoldStandard", ".txt")
-    for page_id, html_path in sorted(_stems(base / "input", ".html").items()):
-        gold_path = golds.get(page_id)
-        if gold_path is None:
-            yield SkippedPage(dataset, page_id, "no gold file")
+    gold_text = lambda path: _decode(_read(path)).replace("\r\n", "\n").replace("\r", "\n")  # noqa: E731
+    for pair in _pairs(dataset, [("", root / "dragnet_data")], gold_text):
+        if isinstance(pair, SkippedPage):
+            yield pair
             continue
-        try:
-            text = _decode(_read(gold_path)).replace("\r\n", "\n").replace("\r", "\n")
-            html = _read(html_path)
-        except DatasetError as exc:
-            yield _unreadable(dataset, page_id, exc, html_path, gold_path)
-            continue
-        article, comments = text, ""
-        if found := _DRAGNET_COMMENTS.search(text):
-            article, comments = text[: found.start()], text[found.end() :]
+        article, comments = pair.gold, ""
+        if found := _DRAGNET_COMMENTS.search(pair.gold):
+            article, comments = pair.gold[: found.start()], pair.gold[found.end() :]
         article = _lines(article)
         if not article:
-            yield SkippedPage(dataset, page_id, "empty gold text")
+            yield SkippedPage(dataset, pair.page_id, "empty gold text")
             continue
-        yield GoldPage(dataset, page_id, html, article, _lines(comments), page_id, None, None,
-                       files=(str(html_path), str(gold_path)))
+        yield GoldPage(dataset, pair.page_id, pair.html, article, _lines(comments), pair.page_id, None, None,
+                       files=pair.files)
 
 
 _L3S_ARTICLE = frozenset({1, 2})  # headline, full text
@@ -287,48 +300,29 @@ _L3S_COMMENTS = frozenset({4})
 
 def read_l3s(root: Path, *, dataset: str = "l3s-gn1") -> Iterator[Record]:
     """L3S-GN1: annotated page copy, labels on ``x-nc-selK`` spans (1 headline, 2 text, 4 comments)."""
-    base = root / "page-signal-master"
-    golds = _stems(base / "GoldStandard", ".txt")
-    for page_id, html_path in sorted(_stems(base / "input", ".html").items()):
-        gold_path = golds.get(page_id)
-        if gold_path is None:
-            yield SkippedPage(dataset, page_id, "no gold file")
+    for pair in _pairs(dataset, [("", root / "page-signal-master")], lambda path: _runs(_parse_html(_read(path), path))):
+        if isinstance(pair, SkippedPage):
+            yield pair
             continue
-        try:
-            runs = _runs(_parse_html(_read(gold_path), gold_path))
-            html = _read(html_path)
-        except DatasetError as exc:
-            yield _unreadable(dataset, page_id, exc, html_path, gold_path)
-            continue
-        article = _select(runs, lambda label: label in _L3S_ARTICLE)
+        article = _select(pair.gold, lambda label: label in _L3S_ARTICLE)
         if not article:
-            yield SkippedPage(dataset, page_id, "no headline or full-text runs")
+            yield SkippedPage(dataset, pair.page_id, "no headline or full-text runs")
             continue
-        comments = _select(runs, lambda label: label in _L3S_COMMENTS)
-        yield GoldPage(dataset, page_id, html, article, comments, page_id, None, None,
-                       files=(str(html_path), str(gold_path)))
+        comments = _select(pair.gold, lambda label: label in _L3S_COMMENTS)
+        yield GoldPage(dataset, pair.page_id, pair.html, article, comments, pair.page_id, None, None, files=pair.files)
 
 
 def read_readability(root: Path, *, dataset: str = "readability") -> Iterator[Record]:
     """Mozilla Readability: the expected output, a ``readability-page-1`` HTML tree."""
-    base = root / "readability"
-    golds = _stems(base / "GoldStandard", ".txt")
-    for page_id, html_path in sorted(_stems(base / "input", ".html").items()):
-        gold_path = golds.get(page_id)
-        if gold_path is None:
-            yield SkippedPage(dataset, page_id, "no gold file")
+    gold_text = lambda path: _select(_runs(_parse_html(_read(path), path)), lambda label: True)  # noqa: E731
+    for pair in _pairs(dataset, [("", root / "readability")], gold_text):
+        if isinstance(pair, SkippedPage):
+            yield pair
             continue
-        try:
-            article = _select(_runs(_parse_html(_read(gold_path), gold_path)), lambda label: True)
-            html = _read(html_path)
-        except DatasetError as exc:
-            yield _unreadable(dataset, page_id, exc, html_path, gold_path)
+        if not pair.gold:
+            yield SkippedPage(dataset, pair.page_id, "empty gold text")
             continue
-        if not article:
-            yield SkippedPage(dataset, page_id, "empty gold text")
-            continue
-        yield GoldPage(dataset, page_id, html, article, "", page_id, None, None,
-                       files=(str(html_path), str(gold_path)))
+        yield GoldPage(dataset, pair.page_id, pair.html, pair.gold, "", pair.page_id, None, None, files=pair.files)
 
 
 _WCXB_TYPES = {"category": "collection"}  # older label of the same page type
