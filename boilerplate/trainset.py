@@ -7,11 +7,8 @@ cached under the cache dir, keyed by a hash of the code and vocabularies that ma
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import joblib
@@ -19,13 +16,12 @@ import numpy as np
 
 from .align import ALIGN_VERSION, align
 from .blocks import BLOCKS_VERSION, split_blocks
+from .cache import cached, code_hash, pages_hash
 from .decode import decode
 from .errors import BoilerplateError
 from .features import FEATURE_VERSION, page_features
 from .parse import parse
-from .persist import atomic_write
 
-log = logging.getLogger(__name__)
 
 #: A block's training weight is its token count, capped: long paragraphs decide the
 #: text-level score, but one huge block must not outweigh a page.
@@ -86,18 +82,13 @@ def page_rows(page) -> PageRows | Skipped:
     )
 
 
+#: The code whose output the rows cache holds (the compiled twins count too).
+_ROW_CODE = ("decode.py", "parse.py", "blocks.py", "features.py", "align.py", "vocab.py", "trainset.py", "limits.py",
+             "_walk.pyx", "_scan.pyx", "_phrases.pyx", "_words.pyx")
+
+
 def _code_hash() -> str:
-    digest = hashlib.sha256(f"{BLOCKS_VERSION}/{FEATURE_VERSION}/{ALIGN_VERSION}".encode())
-    package = resources.files("boilerplate")
-    for name in ("decode.py", "parse.py", "blocks.py", "features.py", "align.py", "vocab.py", "trainset.py", "limits.py"):
-        digest.update((package / name).read_bytes())
-    data = resources.files("boilerplate.data")
-    for entry in sorted(data.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".json"):
-            digest.update(entry.read_bytes())
-    for entry in sorted((data / "stopwords").iterdir(), key=lambda e: e.name):
-        digest.update(entry.read_bytes())
-    return digest.hexdigest()[:16]
+    return code_hash(f"{BLOCKS_VERSION}/{FEATURE_VERSION}/{ALIGN_VERSION}", _ROW_CODE, vocabularies=True)
 
 
 def build_rows(pages: Sequence, *, n_jobs: int = 1, progress: bool = False) -> tuple[list[PageRows], list[Skipped]]:
@@ -119,21 +110,8 @@ def build_rows(pages: Sequence, *, n_jobs: int = 1, progress: bool = False) -> t
 def cached_rows(dataset: str, pages: Sequence, *, cache_dir: Path, n_jobs: int = 1,
                 progress: bool = False) -> tuple[list[PageRows], list[Skipped]]:
     """:func:`build_rows`, cached on disk by code hash and page contents."""
-    digest = hashlib.sha256()
-    for page in pages:
-        digest.update(page.page_id.encode())
-        digest.update(hashlib.sha256(page.html).digest())
-        digest.update(page.article.encode("utf-8", "replace"))
-        digest.update(page.comments.encode("utf-8", "replace"))
-    path = Path(cache_dir) / "rows" / f"{dataset}-{_code_hash()}-{digest.hexdigest()[:16]}.joblib"
-    if path.is_file():
-        try:
-            return joblib.load(path)
-        except Exception:  # a stale or broken cache entry is rebuilt, never trusted
-            log.warning("rebuilding unreadable cache %s", path)
-    result = build_rows(pages, n_jobs=n_jobs, progress=progress)
-    atomic_write(path, lambda handle: joblib.dump(result, handle))
-    return result
+    path = Path(cache_dir) / "rows" / f"{dataset}-{_code_hash()}-{pages_hash(pages, ('article', 'comments'))}.joblib"
+    return cached(path, lambda: build_rows(pages, n_jobs=n_jobs, progress=progress))
 
 
 def stack(rows: Sequence[PageRows], target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

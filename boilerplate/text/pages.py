@@ -10,11 +10,8 @@ pages themselves.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import joblib
@@ -22,13 +19,12 @@ import numpy as np
 
 from ..align import ALIGN_VERSION, align
 from ..blocks import BLOCKS_VERSION, split_blocks
+from ..cache import cached, code_hash, pages_hash
 from ..decode import decode
 from ..errors import BoilerplateError
 from ..parse import parse
-from ..persist import atomic_write
 from ..trainset import MIN_GOLD_IN_PAGE, Skipped
 
-log = logging.getLogger(__name__)
 
 #: The two ways a page is flattened: one block per line, or everything on one line.
 FLATTENINGS = ("lines", "oneline")
@@ -73,12 +69,8 @@ def text_page(page) -> TextPage | Skipped:
 
 
 def _code_hash() -> str:
-    digest = hashlib.sha256(f"{BLOCKS_VERSION}/{ALIGN_VERSION}".encode())
-    package = resources.files("boilerplate")
-    for name in ("decode.py", "parse.py", "blocks.py", "align.py", "metrics.py", "limits.py"):
-        digest.update((package / name).read_bytes())
-    digest.update((package / "text" / "pages.py").read_bytes())
-    return digest.hexdigest()[:16]
+    return code_hash(f"{BLOCKS_VERSION}/{ALIGN_VERSION}", ("decode.py", "parse.py", "blocks.py", "align.py", "metrics.py",
+                                                          "limits.py", "text/pages.py", "_walk.pyx"))
 
 
 def build_pages(pages: Sequence, *, n_jobs: int = 1, progress: bool = False) -> tuple[list[TextPage], list[Skipped]]:
@@ -97,17 +89,5 @@ def build_pages(pages: Sequence, *, n_jobs: int = 1, progress: bool = False) -> 
 def cached_pages(name: str, pages: Sequence, *, cache_dir: Path, n_jobs: int = 1,
                  progress: bool = False) -> tuple[list[TextPage], list[Skipped]]:
     """:func:`build_pages`, cached on disk by code hash and page contents."""
-    digest = hashlib.sha256()
-    for page in pages:
-        digest.update(page.page_id.encode())
-        digest.update(hashlib.sha256(page.html).digest())
-        digest.update(page.article.encode("utf-8", "replace"))
-    path = Path(cache_dir) / "text" / f"{name}-{_code_hash()}-{digest.hexdigest()[:16]}.joblib"
-    if path.is_file():
-        try:
-            return joblib.load(path)
-        except Exception:  # a stale or broken cache entry is rebuilt, never trusted
-            log.warning("rebuilding unreadable cache %s", path)
-    result = build_pages(pages, n_jobs=n_jobs, progress=progress)
-    atomic_write(path, lambda handle: joblib.dump(result, handle, compress=3))
-    return result
+    path = Path(cache_dir) / "text" / f"{name}-{_code_hash()}-{pages_hash(pages, ('article',))}.joblib"
+    return cached(path, lambda: build_pages(pages, n_jobs=n_jobs, progress=progress), compress=3)
