@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -19,7 +18,7 @@ from .errors import ModelError
 from .metrics import tokens
 from .features import page_features, word_sequence_keys
 from .parse import parse
-from .persist import is_export_of, load_model
+from .persist import LoadOnce, is_export_of, load_model
 from .page import PageModel, load_page_models, page_summary, type_columns
 from .portable import PortableClassifier
 
@@ -260,21 +259,12 @@ def default_model_path() -> Path:
     return portable if is_export_of(portable, source) else source
 
 
-_default: Extractor | None = None
-_default_lock = threading.Lock()
+_shipped = LoadOnce(default_model_path, load_extractor, "python scripts/build_model.py")
 
 
 def default_extractor() -> Extractor:
     """The shipped model, loaded once on first use."""
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                path = default_model_path()
-                if not path.is_file():
-                    raise ModelError(f"no default model at {path}; rebuild it with `python scripts/build_model.py` or pass model=")
-                _default = load_extractor(path)
-    return _default
+    return _shipped.get()
 
 
 def _resolve(model: Extractor | str | os.PathLike[str] | None) -> Extractor:

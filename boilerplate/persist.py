@@ -18,10 +18,11 @@ import json
 import os
 import platform
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
 
 import numpy as np
 
@@ -31,6 +32,8 @@ from .errors import ModelError
 from .context import CONTEXT_NAMES, CONTEXT_VERSION
 from .features import FEATURE_NAMES, FEATURE_VERSION
 from .portable import PortableClassifier, to_portable
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # scikit-learn and joblib load only for joblib files: the portable path needs neither
     from .model import BlockClassifier
@@ -260,3 +263,23 @@ def load_model(path: str | os.PathLike[str], *, feature_names: Sequence[str] | N
     if not isinstance(classifier, BlockClassifier):
         raise ModelError(f"{path}: holds a {type(classifier).__name__}, not a BlockClassifier")
     return classifier, manifest
+
+
+class LoadOnce(Generic[T]):
+    """A shipped model, loaded from ``path()`` by ``load`` on first use, once per process
+    whatever the threads; a missing file is a :class:`ModelError` that says how to rebuild it."""
+
+    def __init__(self, path: Callable[[], Path], load: Callable[[Path], T], rebuild: str) -> None:
+        self._path, self._load, self._rebuild = path, load, rebuild
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    path = self._path()
+                    if not path.is_file():
+                        raise ModelError(f"no model at {path}; rebuild it with `{self._rebuild}` or pass model=")
+                    self._value = self._load(path)
+        return self._value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..persist import load_model
+from ..persist import LoadOnce, load_model
 from .features import TEXT_FEATURE_NAMES, TEXT_FEATURE_VERSION, segment_features
 from .segment import SEGMENT_VERSION, Segment, segment_text
 
@@ -107,22 +106,12 @@ def default_text_model_path() -> Path:
     return Path(str(resources.files("boilerplate.models") / TEXT_MODEL_NAME))
 
 
-_default: TextExtractor | None = None
-_default_lock = threading.Lock()
+_shipped = LoadOnce(default_text_model_path, load_text_extractor, "python scripts/build_text_model.py")
 
 
 def default_text_extractor() -> TextExtractor:
     """The shipped text model, loaded once on first use."""
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                path = default_text_model_path()
-                if not path.is_file():
-                    raise ModelError(f"no text model at {path}; rebuild it with `python scripts/build_text_model.py` "
-                                     "or pass model=")
-                _default = load_text_extractor(path)
-    return _default
+    return _shipped.get()
 
 
 def _resolve(model: TextExtractor | str | os.PathLike[str] | None) -> TextExtractor:
