@@ -20,6 +20,7 @@ flight are extracted again by the new workers, in the same order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -60,6 +61,8 @@ class Options:
     min_confidence: float | None = None
     #: Seconds a record may take in a worker before the worker is killed and replaced (``None``: no limit).
     deadline: float | None = None
+    #: Keep text that repeats an earlier kept block at another DOM path (``Extractor.keep_repeats``).
+    keep_repeats: bool = False
 
     def __post_init__(self) -> None:
         if self.deadline is not None and not self.deadline > 0:
@@ -76,7 +79,8 @@ class Summary:
 
 
 def load(options: Options) -> Extractor:
-    return load_extractor(options.model) if options.model else default_extractor()
+    extractor = load_extractor(options.model) if options.model else default_extractor()
+    return dataclasses.replace(extractor, keep_repeats=True) if options.keep_repeats else extractor
 
 
 def error_entry(record: Record, kind: str, message: str) -> Entry:

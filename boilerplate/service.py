@@ -324,7 +324,8 @@ class BlockOut(BaseModel):
     tag: str
     path: str
     proba: float = Field(description="P(content)")
-    label: bool = Field(description="proba >= threshold")
+    label: bool = Field(description="proba >= threshold, unless the block repeats an earlier kept block's words "
+                                    "at another DOM path")
 
 
 class ExtractOut(BaseModel):

@@ -191,3 +191,20 @@ def test_keep_repeats_turns_the_rule_off(tiny_extractor) -> None:
     keeping = dataclasses.replace(tiny_extractor, keep_repeats=True)
     assert keeping.extract(page, threshold=0.0).count(_REPEATED) == 2
     assert tiny_extractor.extract(page, threshold=0.0).count(_REPEATED) == 1
+
+
+def test_keep_repeats_on_the_command_line(tmp_path) -> None:
+    """One page and a batch of it: the repeated paragraph once by default, twice with --keep-repeats."""
+    from click.testing import CliRunner
+
+    from boilerplate.cli import main
+
+    page = tmp_path / "page.html"
+    page.write_text(f"<div class='desktop'><p>{_REPEATED}</p></div><div class='mobile'><p>{_REPEATED}</p></div>")
+    runs = {flags: CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", *flags])
+            for flags in ((), ("--keep-repeats",))}
+    assert all(r.exit_code == 0 for r in runs.values())
+    assert runs[()].stdout.count(_REPEATED) == 1 and runs[("--keep-repeats",)].stdout.count(_REPEATED) == 2
+    out = tmp_path / "out.jsonl"
+    batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-repeats", "-o", str(out), "-q"])
+    assert batch.exit_code == 0 and out.read_text().count(_REPEATED) == 2
