@@ -15,8 +15,8 @@ from .blocks import Block, scored_blocks, split_blocks
 from .context import context_features
 from .decode import decode
 from .errors import ModelError
-from .metrics import tokens
 from .features import page_features, word_sequence_keys
+from .metrics import tokens
 from .parse import parse
 from .persist import LoadOnce, is_export_of, load_model
 from .page import PageModel, load_page_models, page_summary, type_columns
@@ -90,7 +90,7 @@ class Extractor:
         return PageResult(scored_blocks(blocks, proba, labels), confidence, page_type, has_content)
 
     def _run(self, page: Any, threshold: float | None, headline: bool | None, min_confidence: float | None,
-                *, page_level: bool) -> tuple[list[Block], np.ndarray, np.ndarray, float, str | None, bool]:
+             *, page_level: bool) -> tuple[list[Block], np.ndarray, np.ndarray, float, str | None, bool]:
         """The page's blocks, their P(content) and decisions, and what the page-level models say."""
         document = parse(decode(page))
         blocks = split_blocks(document)

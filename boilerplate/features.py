@@ -1,10 +1,12 @@
 """One page's blocks → a float32 feature matrix with named, versioned columns.
 
-Work is per page: a few C-level string calls per block (findall, set intersection);
-character classes counted through a code-point table over the page's text, keywords,
-dates and sentence ends in one regex pass over the page's joined text; then numpy for
-ratios, position and neighbour context. Column names are in ``FEATURE_NAMES``; any
-change to them or to their meaning bumps ``FEATURE_VERSION``, which model files record.
+Work is per page, with Python per block only to read its fields: words, distinct words,
+title words and stop words in one compiled pass over the page's joined text
+(``_words.pyx``); character classes, sentence ends, dates and keyword phrases by
+compiled scans (``_scan.pyx``, ``_phrases.pyx``); then numpy matrices for ratios,
+position and neighbour context. Each compiled piece has a Python twin that tests hold
+it equal to. Column names are in ``FEATURE_NAMES``; any change to them or to their
+meaning bumps ``FEATURE_VERSION``, which model files record.
 """
 
 from __future__ import annotations
