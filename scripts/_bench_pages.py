@@ -138,7 +138,7 @@ def article_units(rng: random.Random, budget: int) -> Iterator[str]:
 
 def comment_units(rng: random.Random, budget: int) -> Iterator[str]:
     """A comment thread: author, time, one or two short paragraphs, reply and report links."""
-    yield f'<section class="comments"><h3>Comments</h3>\n'
+    yield '<section class="comments"><h3>Comments</h3>\n'
     used, i = 0, 0
     while used < budget:
         i += 1

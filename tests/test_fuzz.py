@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 from boilerplate.blocks import split_blocks
-from boilerplate.extractor import drop_repeats
 from boilerplate.decode import decode, decode_bytes
-from boilerplate.errors import BoilerplateError, InputError
+from boilerplate.errors import InputError
+from boilerplate.extractor import drop_repeats
 from boilerplate.parse import parse
 from boilerplate.persist import save_model
 from boilerplate.portable import to_portable
