@@ -134,8 +134,8 @@ class WordStats(NamedTuple):
 def word_stats(texts: list[str], title_tokens: frozenset[str], lowered: str | None = None) -> WordStats:
     """:class:`WordStats` of a page's block texts: one compiled pass over the page (``_words.pyx``).
     ``lowered``: the texts joined by newlines and lower-cased, when the caller has it."""
-    lowered = "\n".join(texts).lower() if lowered is None else lowered
-    if _compiled_word_stats is None or lowered.count("\n") != len(texts) - 1:
+    lowered = _lines_lowered(texts, lowered)
+    if _compiled_word_stats is None or lowered is None:
         return _word_stats_python(texts, title_tokens)
     languages, table = _stop_table()
     words, chars, distinct, in_title, stop_hits, page_hits = _compiled_word_stats(
@@ -149,11 +149,18 @@ def word_sequence_keys(texts: list[str]) -> list[tuple[int, Hashable]]:
     """Per text: its number of lower-cased ``\\w+`` words, and a key equal for texts with the
     same words in the same order (a 64-bit hash of them from one compiled pass; the words
     themselves without it). Different words give different keys but for a hash collision."""
-    lowered = "\n".join(texts).lower()
-    if _word_sequences is None or lowered.count("\n") != len(texts) - 1:
+    lowered = _lines_lowered(texts)
+    if _word_sequences is None or lowered is None:
         words = [tuple(_WORD.findall(t.lower())) for t in texts]
         return [(len(w), w) for w in words]
     return list(zip(*_word_sequences(lowered)))
+
+
+def _lines_lowered(texts: list[str], lowered: str | None = None) -> str | None:
+    """The texts joined by newlines and lower-cased (``lowered`` when the caller has made it),
+    for the compiled passes that take one text per line; None when some text holds a newline."""
+    lowered = "\n".join(texts).lower() if lowered is None else lowered
+    return lowered if lowered.count("\n") == len(texts) - 1 else None
 
 
 def _word_stats_python(texts: list[str], title_tokens: frozenset[str]) -> WordStats:
@@ -355,9 +362,9 @@ def keyword_hits(texts: list[str], lowered: str | None = None) -> np.ndarray:
     if len(joined) == sum(map(len, texts)) + len(texts) - 1:
         starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     else:  # lower() changed some text's length: offsets come from the lowered texts
-        lowered = [t.lower() for t in texts]
-        starts = np.cumsum([0] + [len(t) + 1 for t in lowered[:-1]])
-        joined = "\n".join(lowered)
+        parts = [t.lower() for t in texts]
+        starts = np.cumsum([0] + [len(t) + 1 for t in parts[:-1]])
+        joined = "\n".join(parts)
     if PhraseTable is not None:
         positions, groups = _phrase_table().find(joined)
     else:
