@@ -1,0 +1,141 @@
+"""Compare decision rules and context-pass variants on the training split, out of fold.
+
+    python scripts/decision_rules.py --data-dir ../shared/datasets [--page-type-context] [--json FILE]
+
+Rules are chosen here, never on the test split. Every training page gets two-pass
+P(content) from models that did not see its site: the first pass from the fold models
+of ``train.out_of_fold_proba`` (4 folds by site), the context pass from a model fitted on
+the other folds' pages. The variants are then scored with the library's metrics against
+the gold text: text-level F1 per dataset and WCXB word F1 per page type. The default
+trees are a cheap proxy of the shipped ones (80 iterations at learning rate 0.2 instead
+of 300 at 0.1), so their best threshold is lower than the shipped model's; compare
+variants at the same threshold. About 6 minutes on 2 cores (11 with ``--page-type-context``).
+
+Variants, each at every threshold of ``--thresholds``:
+  repeats kept     P(content) >= threshold
+  repeat rule      the shipped rule, ``extractor.drop_repeats``
+  every repeat     drop any kept block whose words (>= 4) repeat an earlier kept block's
+  +type            (``--page-type-context``) the context pass also reads the page-type
+                   model's probabilities (``fit_extractor(page_type=True)``), repeat rule on
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from page_models import DEV_PARAMS  # scripts/ is on the path: the dev trees of the page-model runs
+
+from boilerplate.context import context_features
+from boilerplate.evaluate import PageScore, gold_text, summarize_scores
+from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_repeats
+from boilerplate.metrics import shingle_prf, tokens, word_prf
+from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, type_columns
+from boilerplate.persist import atomic_write
+from boilerplate.train import DATASETS, _fit, fold_of, load_corpus, out_of_fold_proba
+from boilerplate.trainset import PageRows
+
+FOLDS = 4
+
+
+class _Block(NamedTuple):
+    text: str
+    path: str
+
+
+def context_oof(rows: Sequence[PageRows], first: Sequence[np.ndarray], extra: Sequence[np.ndarray],
+                params: dict) -> list[np.ndarray]:
+    """The context pass's P(content) of every page from a model fitted without its site's fold."""
+    keys = np.array([fold_of(f"{r.dataset}:{r.group}", FOLDS) for r in rows])
+    columns = [np.hstack([context_features(p, r.paths), e]) if e.size else context_features(p, r.paths)
+               for p, r, e in zip(first, rows, extra)]
+    out: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    for k in range(FOLDS):
+        train = [i for i in range(len(rows)) if keys[i] != k]
+        model = _fit([rows[i] for i in train], "article", params, [columns[i] for i in train])
+        for i in np.flatnonzero(keys == k):
+            out[i] = model.content_proba(np.hstack([rows[i].X, columns[i]]))
+    return out
+
+
+def drop_every_repeat(blocks: Sequence[_Block], labels: np.ndarray) -> np.ndarray:
+    """Unlabel a kept block whose words (at least ``REPEAT_MIN_TOKENS``) repeat an earlier
+    kept block's, wherever it sits (the rule ``drop_repeats`` refines by DOM path)."""
+    seen: set[tuple[str, ...]] = set()
+    for i in np.flatnonzero(labels):
+        words = tuple(tokens(blocks[i].text))
+        if len(words) >= REPEAT_MIN_TOKENS:
+            if words in seen:
+                labels[i] = False
+            seen.add(words)
+    return labels
+
+
+RULES: dict[str, Callable[[Sequence[_Block], np.ndarray], np.ndarray]] = {
+    "repeats kept": lambda blocks, labels: labels,
+    "repeat rule": drop_repeats,
+    "every repeat": drop_every_repeat,
+}
+
+
+def score(rows: Sequence[PageRows], golds: Sequence[str], probas: Sequence[np.ndarray], threshold: float,
+          rule: Callable[[Sequence[_Block], np.ndarray], np.ndarray]) -> dict[str, float]:
+    """Text F1 per dataset (and their mean) and WCXB word F1 per page type of one variant."""
+    scores = []
+    for r, gold, p in zip(rows, golds, probas):
+        labels = rule([_Block(t, path) for t, path in zip(r.texts, r.paths)], p >= threshold)
+        text = "\n\n".join(t for t, keep in zip(r.texts, labels) if keep)
+        scores.append(PageScore(r.dataset, r.page_id, r.page_type, shingle_prf(text, gold), word_prf(text, gold), 0.0))
+    summary = summarize_scores(scores)
+    out = {name: round(s.shingle.f1, 4) for name, s in summary.items()}
+    if "wcxb" in summary:
+        out.update({page_type: round(f1, 4) for page_type, (_, _, f1) in summary["wcxb"].by_type.items()})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--cache-dir")
+    parser.add_argument("--thresholds", default="0.5,0.55,0.6,0.65")
+    parser.add_argument("--page-type-context", action="store_true", help="also the type-aware context pass")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--json", help="also write the table here")
+    args = parser.parse_args()
+    thresholds = [float(t) for t in args.thresholds.split(",")]
+    start = time.perf_counter()
+    corpus = load_corpus(DATASETS, split="train", data_dir=args.data_dir, cache_dir=args.cache_dir, n_jobs=args.jobs)
+    rows = corpus.rows
+    pages = {(p.dataset, p.page_id): p for name in corpus.pages for p in corpus.pages[name]}
+    golds = [gold_text(pages[(r.dataset, r.page_id)], "article") for r in rows]
+    first = out_of_fold_proba(rows, target="article", params=DEV_PARAMS, folds=FOLDS)
+    passes = {"": context_oof(rows, first, [np.zeros(0)] * len(rows), DEV_PARAMS)}
+    if args.page_type_context:
+        types = cross_fitted_type_proba(rows, first, fit_page_type(rows, first), folds=FOLDS)
+        passes["+type"] = context_oof(rows, first, [type_columns(v, len(r.texts)) for v, r in zip(types, rows)],
+                                      DEV_PARAMS)
+    columns = [*DATASETS, "mean", *PAGE_TYPES]
+    table = []
+    print("| variant | threshold | " + " | ".join(columns) + " |")
+    print("|---|---|" + "---|" * len(columns))
+    for suffix, probas in passes.items():
+        for name, rule in RULES.items():
+            if suffix and name != "repeat rule":
+                continue
+            for t in thresholds:
+                result = score(rows, golds, probas, t, rule)
+                table.append({"variant": name + suffix, "threshold": t, **result})
+                print(f"| {name + suffix} | {t} | " + " | ".join(f"{result.get(c, float('nan')):.4f}" for c in columns)
+                      + " |", flush=True)
+    print(f"\n{len(rows)} training pages, dev trees {DEV_PARAMS}, {time.perf_counter() - start:.0f} s")
+    if args.json:
+        text = json.dumps(table, indent=1)
+        atomic_write(args.json, lambda handle: handle.write(text.encode("utf-8")))
+
+
+if __name__ == "__main__":
+    main()
