@@ -1,6 +1,6 @@
 """Compare decision rules and context-pass variants on the training split, out of fold.
 
-    python scripts/decision_rules.py --data-dir ../shared/datasets [--page-type-context] [--json FILE]
+    python scripts/decision_rules.py --data-dir ../shared/datasets [--page-type-context] [--seed N] [--json FILE]
 
 Rules are chosen here, never on the test split. Every training page gets two-pass
 P(content) from models that did not see its site: the first pass from the fold models
@@ -10,6 +10,10 @@ the gold text: text-level F1 per dataset and WCXB word F1 per page type. The def
 trees are a cheap proxy of the shipped ones (80 iterations at learning rate 0.2 instead
 of 300 at 0.1), so their best threshold is lower than the shipped model's; compare
 variants at the same threshold. About 6 minutes on 2 cores (11 with ``--page-type-context``).
+
+Rules that only change the decision see the same probabilities, so their differences are
+exact. A variant that retrains (a feature, the type-aware pass) also moves with the trees'
+seed: rerun with ``--seed 1`` to see how much (Readability's 84 pages move most).
 
 Variants, each at every threshold of ``--thresholds``:
   repeats kept     P(content) >= threshold
@@ -103,21 +107,23 @@ def main() -> None:
     parser.add_argument("--cache-dir")
     parser.add_argument("--thresholds", default="0.5,0.55,0.6,0.65")
     parser.add_argument("--page-type-context", action="store_true", help="also the type-aware context pass")
+    parser.add_argument("--seed", type=int, default=0, help="the trees' random_state")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", help="also write the table here")
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
+    params = {**DEV_PARAMS, "random_state": args.seed}
     start = time.perf_counter()
     corpus = load_corpus(DATASETS, split="train", data_dir=args.data_dir, cache_dir=args.cache_dir, n_jobs=args.jobs)
     rows = corpus.rows
     pages = {(p.dataset, p.page_id): p for name in corpus.pages for p in corpus.pages[name]}
     golds = [gold_text(pages[(r.dataset, r.page_id)], "article") for r in rows]
-    first = out_of_fold_proba(rows, target="article", params=DEV_PARAMS, folds=FOLDS)
-    passes = {"": context_oof(rows, first, [np.zeros(0)] * len(rows), DEV_PARAMS)}
+    first = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS)
+    passes = {"": context_oof(rows, first, [np.zeros(0)] * len(rows), params)}
     if args.page_type_context:
         types = cross_fitted_type_proba(rows, first, fit_page_type(rows, first), folds=FOLDS)
         passes["+type"] = context_oof(rows, first, [type_columns(v, len(r.texts)) for v, r in zip(types, rows)],
-                                      DEV_PARAMS)
+                                      params)
     columns = [*DATASETS, "mean", *PAGE_TYPES]
     table = []
     print("| variant | threshold | " + " | ".join(columns) + " |")
@@ -131,7 +137,7 @@ def main() -> None:
                 table.append({"variant": name + suffix, "threshold": t, **result})
                 print(f"| {name + suffix} | {t} | " + " | ".join(f"{result.get(c, float('nan')):.4f}" for c in columns)
                       + " |", flush=True)
-    print(f"\n{len(rows)} training pages, dev trees {DEV_PARAMS}, {time.perf_counter() - start:.0f} s")
+    print(f"\n{len(rows)} training pages, dev trees {params}, {time.perf_counter() - start:.0f} s")
     if args.json:
         text = json.dumps(table, indent=1)
         atomic_write(args.json, lambda handle: handle.write(text.encode("utf-8")))
