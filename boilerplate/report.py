@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from .evaluate import DatasetScore, block_scores, format_table, format_types_table, run_system, summarize_scores
+from .evaluate import (
+    DatasetScore, Difference, PageScore, block_scores, format_table, format_types_table, paired_difference, run_system,
+    summarize_scores,
+)
 from .extractor import default_extractor, load_extractor
 from .metrics import PRF
 from .persist import atomic_write
@@ -46,6 +49,22 @@ class Report:
     skipped: list[dict[str, str]]
     speed: dict[str, float] = field(default_factory=dict)
     outcomes: BlockOutcomes | None = None  # arrays for plots; not written to JSON
+    page_scores: dict[str, list[PageScore]] = field(default_factory=dict)  # per system; not written to JSON
+
+    def against(self, peer: str, system: str = "boilerplate") -> dict[str, Difference]:
+        """``system`` minus ``peer``, with paired bootstrap intervals: text F1 per dataset, and
+        WCXB word F1 per page type (keys ``wcxb:<type>``)."""
+        if system not in self.page_scores or peer not in self.page_scores:
+            return {}
+        ours, theirs = self.page_scores[system], self.page_scores[peer]
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, score in enumerate(ours):
+            groups[score.dataset].append(i)
+            if score.page_type:
+                groups[f"{score.dataset}:{score.page_type}"].append(i)
+        return {key: paired_difference([ours[i] for i in picked], [theirs[i] for i in picked],
+                                       "word" if ":" in key else "text")
+                for key, picked in sorted(groups.items())}
 
     def markdown(self) -> str:
         parts = ["Text-level F1 (4-gram shingles; precision and recall averaged over pages):", "",
@@ -53,6 +72,14 @@ class Report:
         types = format_types_table(self.results)
         if types:
             parts += ["WCXB word F1 per page type:", "", types, ""]
+        peer = next((name for name in self.page_scores if name != "boilerplate"), None)
+        if peer is not None:
+            parts += [f"boilerplate minus {peer} on the same pages, with a 95% paired bootstrap interval "
+                      "(text F1 per dataset, word F1 per WCXB page type):", "",
+                      "| dataset or type | pages | difference | 95% interval |", "|---|---|---|---|"]
+            parts += [f"| {key} | {d.pages} | {d.difference:+.3f} | {d.low:+.3f} … {d.high:+.3f} |"
+                      for key, d in self.against(peer).items()]
+            parts.append("")
         if self.blocks:
             parts += ["Block-level scores of the model against projected labels:", "",
                       "| dataset | precision | recall | F1 |", "|---|---|---|---|"]
@@ -77,6 +104,8 @@ class Report:
             "projection": self.projection,
             "skipped": self.skipped,
             "speed": self.speed,
+            "differences": {peer: {key: asdict(d) for key, d in self.against(peer).items()}
+                            for peer in self.page_scores if peer != "boilerplate"},
         }
 
     def write_json(self, path: str | Path) -> None:
@@ -100,12 +129,13 @@ def evaluate_model(*, model=None, datasets: Sequence[str], data_dir=None, cache_
         peer = load_peer(name)
         if peer is not None:
             systems[name] = peer
-    results, speed = {}, {}
+    results, speed, page_scores = {}, {}, {}
     for name, system in systems.items():
         start = time.perf_counter()
         scores = run_system(system, pages, target=target, progress=progress, desc=name)
         speed[name] = len(pages) / max(time.perf_counter() - start, 1e-9)
         results[name] = summarize_scores(scores)
+        page_scores[name] = scores
     ceilings: dict[str, list[float]] = defaultdict(list)
     for r in corpus.rows:
         ceilings[r.dataset].append(r.ceiling)
@@ -118,6 +148,7 @@ def evaluate_model(*, model=None, datasets: Sequence[str], data_dir=None, cache_
         target=target, results=results, blocks=block_scores(extractor, pages, rows_by_id, target=target),
         projection=projection, skipped=[asdict(s) for s in corpus.skipped], speed=speed,
         outcomes=block_outcomes(extractor, [rows_by_id[(p.dataset, p.page_id)] for p in pages], target=target),
+        page_scores=page_scores,
     )
 
 

@@ -21,6 +21,7 @@ Variants, each at every threshold of ``--thresholds``:
   every repeat     drop any kept block whose words (>= 4) repeat an earlier kept block's
   +type            (``--page-type-context``) the context pass also reads the page-type
                    model's probabilities (``fit_extractor(page_type=True)``), repeat rule on
+and ``--peer`` (trafilatura by default) on the same training pages, for scale.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ import numpy as np
 from page_models import DEV_PARAMS  # scripts/ is on the path: the dev trees of the page-model runs
 
 from boilerplate.context import context_features
-from boilerplate.evaluate import PageScore, gold_text, summarize_scores
+from boilerplate.evaluate import PageScore, gold_text, run_system, summarize_scores
 from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_repeats
 from boilerplate.metrics import shingle_prf, tokens, word_prf
 from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, type_columns
+from boilerplate.peers import load_peer
 from boilerplate.persist import atomic_write
 from boilerplate.train import DATASETS, _fit, fold_of, load_corpus, out_of_fold_proba
 from boilerplate.trainset import PageRows
@@ -86,14 +88,19 @@ RULES: dict[str, Callable[[Sequence[_Block], np.ndarray], np.ndarray]] = {
 }
 
 
-def score(rows: Sequence[PageRows], golds: Sequence[str], probas: Sequence[np.ndarray], threshold: float,
-          rule: Callable[[Sequence[_Block], np.ndarray], np.ndarray]) -> dict[str, float]:
-    """Text F1 per dataset (and their mean) and WCXB word F1 per page type of one variant."""
+def decided(rows: Sequence[PageRows], golds: Sequence[str], probas: Sequence[np.ndarray], threshold: float,
+            rule: Callable[[Sequence[_Block], np.ndarray], np.ndarray]) -> list[PageScore]:
+    """Each page's scores when its blocks are kept by ``rule`` after the threshold."""
     scores = []
     for r, gold, p in zip(rows, golds, probas):
         labels = rule([_Block(t, path) for t, path in zip(r.texts, r.paths)], p >= threshold)
         text = "\n\n".join(t for t, keep in zip(r.texts, labels) if keep)
         scores.append(PageScore(r.dataset, r.page_id, r.page_type, shingle_prf(text, gold), word_prf(text, gold), 0.0))
+    return scores
+
+
+def table_row(scores: Sequence[PageScore]) -> dict[str, float]:
+    """Text F1 per dataset (and their mean) and WCXB word F1 per page type."""
     summary = summarize_scores(scores)
     out = {name: round(s.shingle.f1, 4) for name, s in summary.items()}
     if "wcxb" in summary:
@@ -108,6 +115,7 @@ def main() -> None:
     parser.add_argument("--thresholds", default="0.5,0.55,0.6,0.65")
     parser.add_argument("--page-type-context", action="store_true", help="also the type-aware context pass")
     parser.add_argument("--seed", type=int, default=0, help="the trees' random_state")
+    parser.add_argument("--peer", default="trafilatura", help="a peer scored on the same pages ('' for none)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", help="also write the table here")
     args = parser.parse_args()
@@ -128,15 +136,20 @@ def main() -> None:
     table = []
     print("| variant | threshold | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns))
+
+    def show(variant: str, threshold: float | None, result: dict[str, float]) -> None:
+        table.append({"variant": variant, "threshold": threshold, **result})
+        print(f"| {variant} | {'' if threshold is None else threshold} | "
+              + " | ".join(f"{result.get(c, float('nan')):.4f}" for c in columns) + " |", flush=True)
+
+    if args.peer:
+        show(args.peer, None, table_row(run_system(load_peer(args.peer), [pages[(r.dataset, r.page_id)] for r in rows])))
     for suffix, probas in passes.items():
         for name, rule in RULES.items():
             if suffix and name != "repeat rule":
                 continue
             for t in thresholds:
-                result = score(rows, golds, probas, t, rule)
-                table.append({"variant": name + suffix, "threshold": t, **result})
-                print(f"| {name + suffix} | {t} | " + " | ".join(f"{result.get(c, float('nan')):.4f}" for c in columns)
-                      + " |", flush=True)
+                show(name + suffix, t, table_row(decided(rows, golds, probas, t, rule)))
     print(f"\n{len(rows)} training pages, dev trees {params}, {time.perf_counter() - start:.0f} s")
     if args.json:
         text = json.dumps(table, indent=1)
