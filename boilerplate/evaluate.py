@@ -107,30 +107,46 @@ def paired_difference(ours: Sequence[PageScore], theirs: Sequence[PageScore], me
     ``level`` interval of that difference over ``samples`` resamplings of the pages, each
     page drawn with both systems' scores (a paired bootstrap): how far a figure measured
     on a few pages can be trusted."""
-    if [(s.dataset, s.page_id) for s in ours] != [(s.dataset, s.page_id) for s in theirs]:
-        raise ValueError("paired_difference needs both systems' scores of the same pages in the same order")
+    return mean_difference([(ours, theirs)], metric, samples=samples, level=level, seed=seed)
+
+
+def mean_difference(strata: Sequence[tuple[Sequence[PageScore], Sequence[PageScore]]], metric: str = "text", *,
+                    samples: int = 2000, level: float = 0.95, seed: int = 0) -> Difference:
+    """:func:`paired_difference` of the unweighted mean over strata (the datasets of the
+    benchmark's mean), each stratum's pages resampled on their own."""
     if metric not in ("text", "word"):
         raise ValueError(f"metric must be 'text' or 'word', not {metric!r}")
-    if not ours:
+    strata = [(ours, theirs) for ours, theirs in strata if ours or theirs]
+    if not strata:
         return Difference(0, 0.0, 0.0, 0.0)
-
-    def values(scores: Sequence[PageScore]) -> np.ndarray:
-        if metric == "text":
-            return np.array([[s.shingle.precision for s in scores], [s.shingle.recall for s in scores]])
-        return np.array([[s.word.f1 for s in scores]])
-
-    def statistic(v: np.ndarray) -> np.ndarray:
-        if metric == "word":
-            return v[0].mean(axis=-1)
-        precision, recall = v[0].mean(axis=-1), v[1].mean(axis=-1)
-        total = precision + recall
-        return np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)
-
-    a, b = values(ours), values(theirs)
-    picks = np.random.default_rng(seed).integers(0, len(ours), size=(samples, len(ours)))
-    spread = statistic(a[:, picks]) - statistic(b[:, picks])
+    rng = np.random.default_rng(seed)
+    points, spreads = [], []
+    for ours, theirs in strata:
+        if [(s.dataset, s.page_id) for s in ours] != [(s.dataset, s.page_id) for s in theirs]:
+            raise ValueError("a paired difference needs both systems' scores of the same pages in the same order")
+        a, b = _values(ours, metric), _values(theirs, metric)
+        picks = rng.integers(0, len(ours), size=(samples, len(ours)))
+        points.append(_statistic(a, metric) - _statistic(b, metric))
+        spreads.append(_statistic(a[:, picks], metric) - _statistic(b[:, picks], metric))
+    spread = np.mean(spreads, axis=0)
     low, high = np.quantile(spread, [(1 - level) / 2, (1 + level) / 2])
-    return Difference(len(ours), float(statistic(a) - statistic(b)), float(low), float(high))
+    return Difference(sum(len(ours) for ours, _ in strata), float(np.mean(points)), float(low), float(high))
+
+
+def _values(scores: Sequence[PageScore], metric: str) -> np.ndarray:
+    """Per-page inputs of a summary: shingle precision and recall, or word F1 (rows)."""
+    if metric == "text":
+        return np.array([[s.shingle.precision for s in scores], [s.shingle.recall for s in scores]])
+    return np.array([[s.word.f1 for s in scores]])
+
+
+def _statistic(values: np.ndarray, metric: str) -> np.ndarray:
+    """:func:`summarize`'s F1 (``"text"``) or :func:`mean_f1` (``"word"``) over the last axis."""
+    if metric == "word":
+        return values[0].mean(axis=-1)
+    precision, recall = values[0].mean(axis=-1), values[1].mean(axis=-1)
+    total = precision + recall
+    return np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)
 
 
 def block_scores(extractor, pages: Sequence, rows_by_id: dict, *, target: str) -> dict[str, PRF]:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from .evaluate import (
-    DatasetScore, Difference, PageScore, block_scores, format_table, format_types_table, paired_difference, run_system,
-    summarize_scores,
+    DatasetScore, Difference, PageScore, block_scores, format_table, format_types_table, mean_difference,
+    paired_difference, run_system, summarize_scores,
 )
 from .extractor import default_extractor, load_extractor
 from .metrics import PRF
@@ -52,8 +52,8 @@ class Report:
     page_scores: dict[str, list[PageScore]] = field(default_factory=dict)  # per system; not written to JSON
 
     def against(self, peer: str, system: str = "boilerplate") -> dict[str, Difference]:
-        """``system`` minus ``peer``, with paired bootstrap intervals: text F1 per dataset, and
-        WCXB word F1 per page type (keys ``wcxb:<type>``)."""
+        """``system`` minus ``peer``, with paired bootstrap intervals: text F1 per dataset and
+        of their mean, and WCXB word F1 per page type (keys ``wcxb:<type>``)."""
         if system not in self.page_scores or peer not in self.page_scores:
             return {}
         ours, theirs = self.page_scores[system], self.page_scores[peer]
@@ -62,9 +62,10 @@ class Report:
             groups[score.dataset].append(i)
             if score.page_type:
                 groups[f"{score.dataset}:{score.page_type}"].append(i)
-        return {key: paired_difference([ours[i] for i in picked], [theirs[i] for i in picked],
-                                       "word" if ":" in key else "text")
-                for key, picked in sorted(groups.items())}
+        pairs = {key: ([ours[i] for i in picked], [theirs[i] for i in picked]) for key, picked in sorted(groups.items())}
+        out = {key: paired_difference(*pair, "word" if ":" in key else "text") for key, pair in pairs.items()}
+        out["mean"] = mean_difference([pair for key, pair in pairs.items() if ":" not in key], "text")
+        return out
 
     def markdown(self) -> str:
         parts = ["Text-level F1 (4-gram shingles; precision and recall averaged over pages):", "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from boilerplate.evaluate import PageScore, paired_difference, summarize_scores
+from boilerplate.evaluate import PageScore, mean_difference, paired_difference, summarize_scores
 from boilerplate.metrics import PRF, f1
 from boilerplate.report import Report
 
@@ -68,6 +68,14 @@ def test_an_unknown_metric_is_refused() -> None:
         paired_difference(_system(1), _system(1), "block")
 
 
+def test_the_mean_over_datasets_resamples_each_on_its_own() -> None:
+    a, b, c, d = _system(10), _system(11), _system(12, n=200), _system(13, n=200)
+    both = mean_difference([(a, b), (c, d)], "text")
+    assert both.difference == pytest.approx((paired_difference(a, b).difference + paired_difference(c, d).difference) / 2)
+    assert both.low <= both.difference <= both.high
+    assert both.high - both.low < paired_difference(a, b).high - paired_difference(a, b).low
+
+
 def test_no_pages_give_nothing() -> None:
     assert paired_difference([], [], "text").pages == 0
 
@@ -80,7 +88,10 @@ def test_the_report_shows_the_differences_per_dataset_and_page_type() -> None:
     report = Report(target="article", results={"boilerplate": summarize_scores(ours), "trafilatura": summarize_scores(theirs)},
                     blocks={}, projection={}, skipped=[], page_scores={"boilerplate": ours, "trafilatura": theirs})
     differences = report.against("trafilatura")
-    assert list(differences) == ["cleaneval", "wcxb", "wcxb:article", "wcxb:product"]
+    assert list(differences) == ["cleaneval", "wcxb", "wcxb:article", "wcxb:product", "mean"]
+    assert differences["mean"].difference == pytest.approx(
+        (differences["cleaneval"].difference + differences["wcxb"].difference) / 2)
+    assert differences["mean"].pages == 4
     assert differences["wcxb:product"].difference == pytest.approx(f1(0.5, 0.9) - 0.9)
     assert differences["cleaneval"].pages == 2
     text = report.markdown()
