@@ -13,13 +13,20 @@ from typing import Any
 import numpy as np
 
 from .evaluate import (
-    DatasetScore, Difference, PageScore, block_scores, format_table, format_types_table, mean_difference,
-    paired_difference, run_system, summarize_scores,
+    DatasetScore,
+    Difference,
+    PageScore,
+    block_scores,
+    format_table,
+    format_types_table,
+    mean_difference,
+    paired_difference,
+    run_system,
+    summarize_scores,
 )
 from .extractor import default_extractor, load_extractor
 from .metrics import PRF
 from .persist import atomic_write
-
 
 #: Test blocks whose feature rows a report keeps, for the permutation importance in
 #: ``plots.py``: rows × 3 repeats × every feature go through the model, 2.5 M rows at 5,000.
@@ -75,8 +82,8 @@ class Report:
             parts += ["WCXB word F1 per page type:", "", types, ""]
         peer = next((name for name in self.page_scores if name != "boilerplate"), None)
         if peer is not None:
-            parts += [f"boilerplate minus {peer} on the same pages, with a 95% paired bootstrap interval "
-                      "(text F1 per dataset, word F1 per WCXB page type):", "",
+            parts += [(f"boilerplate minus {peer} on the same pages, with a 95% paired bootstrap interval "
+                       "(text F1 per dataset and their mean, word F1 per WCXB page type):"), "",
                       "| dataset or type | pages | difference | 95% interval |", "|---|---|---|---|"]
             parts += [f"| {key} | {d.pages} | {d.difference:+.3f} | {d.low:+.3f} … {d.high:+.3f} |"
                       for key, d in self.against(peer).items()]
