@@ -2,11 +2,15 @@
 
     python scripts/tune.py --data-dir ../shared/datasets --json models/tuning.json   # optional: re-choose the size
     python scripts/build_model.py --data-dir ../shared/datasets [--jobs 2]
+    python scripts/build_model.py --data-dir ../shared/datasets --rescore   # rescore the model as it is
 
 Trains on the fixed training split of all five datasets (seeded: the same data and
 code give the same model) with the tree size that ``scripts/tune.py`` chose by
 cross-validation grouped by site (``models/tuning.json``), evaluates on the test split
 beside trafilatura, records the scores in the manifest and writes ``models/README.md``.
+``--rescore`` trains nothing: it scores the model files as they are and rewrites the
+scores their manifests record and the card, for a change to the decision or the
+evaluation code that leaves the trees alone (the files' checksums do not change).
 """
 
 from __future__ import annotations
@@ -33,32 +37,53 @@ def main() -> None:
                         help="comma-separated peers for the card's table (pip install -e .[bench])")
     parser.add_argument("--tuning", default=str(MODELS / "tuning.json"),
                         help="scripts/tune.py's output: its chosen parameters are used")
+    parser.add_argument("--rescore", action="store_true",
+                        help="train nothing: score the model files as they are, rewrite their recorded scores and card")
     args = parser.parse_args()
     tuning = json.loads(Path(args.tuning).read_text("utf-8")) if args.tuning else None
     params = tuning["chosen"] if tuning else {}
+    output = Path(args.output)
+    portable_path = output.with_name(f"{output.stem}.trees.npz")  # what extract() loads
 
     start = time.perf_counter()
-    manifest = train(datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir, output=args.output,
-                     params=params, n_jobs=args.jobs, progress=True)
-    report = evaluate_model(model=args.output, datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir,
+    if args.rescore:
+        manifest = json.loads(manifest_path(output).read_text("utf-8"))
+    else:
+        manifest = train(datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir, output=output,
+                         params=params, n_jobs=args.jobs, progress=True)
+    report = evaluate_model(model=output, datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir,
                             peers=[p for p in args.peers.split(",") if p], n_jobs=args.jobs, progress=True)
+    manifest["metrics"] = _metrics(report)
+    if not args.rescore:
+        manifest["build_seconds"] = round(time.perf_counter() - start, 1)
+    _write_json(manifest_path(output), manifest)
+    if args.rescore:
+        portable = json.loads(manifest_path(portable_path).read_text("utf-8"))
+        portable["metrics"] = manifest["metrics"]
+        _write_json(manifest_path(portable_path), portable)
+    else:
+        portable = export_portable(output, portable_path)
+    manifest["portable"] = {"file": portable["model_file"], "size_bytes": portable["size_bytes"],
+                            "sha256": portable["sha256"]}
+    card = _card(manifest, report.markdown(), tuning)
+    atomic_write(output.parent / "README.md", lambda handle: handle.write(card.encode("utf-8")))
+    print(report.markdown())
+
+
+def _write_json(path: Path, value: dict) -> None:
+    text = json.dumps(value, indent=2) + "\n"
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _metrics(report) -> dict:
+    """The scores a manifest records: text F1 per dataset, WCXB word F1, block F1."""
     ours = report.results["boilerplate"]
-    manifest["metrics"] = {
+    return {
         "split": "test",
         "text_f1": {d: round(s.shingle.f1, 4) for d, s in ours.items()},
         "wcxb_word_f1": round(ours["wcxb"].word_f1, 4) if "wcxb" in ours else None,
         "block_f1": {d: round(s.f1, 4) for d, s in report.blocks.items()},
     }
-    manifest["build_seconds"] = round(time.perf_counter() - start, 1)
-    text = json.dumps(manifest, indent=2) + "\n"
-    atomic_write(manifest_path(args.output), lambda handle: handle.write(text.encode("utf-8")))
-    output = Path(args.output)
-    portable = export_portable(output, output.with_name(f"{output.stem}.trees.npz"))  # what extract() loads
-    manifest["portable"] = {"file": portable["model_file"], "size_bytes": portable["size_bytes"],
-                            "sha256": portable["sha256"]}
-    card = _card(manifest, report.markdown(), tuning)
-    atomic_write(Path(args.output).parent / "README.md", lambda handle: handle.write(card.encode("utf-8")))
-    print(report.markdown())
 
 
 def _tuning_table(tuning: dict | None) -> str:
@@ -96,7 +121,10 @@ The block classifier shipped with boilerplate and loaded by default by
   probabilities around the block, and was fitted on out-of-fold first-pass probabilities
   ({manifest.get('context_folds', 0)} folds by site). Parameters of both: {params}.
 - **Target**: `{manifest['target']}` (the main text; user comments are not content).
-  Decision threshold {manifest['threshold']}, chosen on a fifth of the training sites held out.
+  Decision threshold {manifest['threshold']}, chosen on a fifth of the training sites held out;
+  then a kept block that repeats an earlier kept block's words at another DOM path is
+  dropped (`extractor.drop_repeats`, chosen on out-of-fold predictions of the training
+  split: `python scripts/decision_rules.py --data-dir ../shared/datasets`).
 - **Training data**: the fixed training split (`datasets/splits/`) of five public labelled
   datasets; block labels come from projecting the gold text onto the blocks
   (`boilerplate/align.py`). Pages whose gold is mostly absent from the page are left out.
@@ -132,7 +160,8 @@ The block classifier shipped with boilerplate and loaded by default by
 
 ## Scores on the test split
 
-Made by the command above (peers run in the same process on the same pages).
+Made by the command above, or by the same with `--rescore`, which trains nothing (peers
+run in the same process on the same pages).
 
 {table}
 """
