@@ -64,14 +64,19 @@ class Report:
         if system not in self.page_scores or peer not in self.page_scores:
             return {}
         ours, theirs = self.page_scores[system], self.page_scores[peer]
-        groups: dict[str, list[int]] = defaultdict(list)
+        datasets: dict[str, list[int]] = defaultdict(list)
+        types: dict[str, list[int]] = defaultdict(list)
         for i, score in enumerate(ours):
-            groups[score.dataset].append(i)
+            datasets[score.dataset].append(i)
             if score.page_type:
-                groups[f"{score.dataset}:{score.page_type}"].append(i)
-        pairs = {key: ([ours[i] for i in picked], [theirs[i] for i in picked]) for key, picked in sorted(groups.items())}
-        out = {key: paired_difference(*pair, "word" if ":" in key else "text") for key, pair in pairs.items()}
-        out["mean"] = mean_difference([pair for key, pair in pairs.items() if ":" not in key], "text")
+                types[f"{score.dataset}:{score.page_type}"].append(i)
+
+        def pair(picked: list[int]) -> tuple[list[PageScore], list[PageScore]]:
+            return [ours[i] for i in picked], [theirs[i] for i in picked]
+
+        out = {key: paired_difference(*pair(picked), "text") for key, picked in sorted(datasets.items())}
+        out.update({key: paired_difference(*pair(picked), "word") for key, picked in sorted(types.items())})
+        out["mean"] = mean_difference([pair(picked) for _, picked in sorted(datasets.items())], "text")
         return out
 
     def markdown(self) -> str:

@@ -127,17 +127,20 @@ def _fit(rows: Sequence[PageRows], target: str, params: dict[str, Any], extra=No
     return BlockClassifier(**params).fit(X, y, sample_weight=w)
 
 
-def out_of_fold_proba(rows: Sequence[PageRows], *, target: str, params: dict[str, Any], folds: int) -> list[np.ndarray]:
-    """First-pass P(content) of every training page from a model that did not see its site."""
+def out_of_fold_proba(rows: Sequence[PageRows], *, target: str, params: dict[str, Any], folds: int,
+                      extra: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+    """P(content) of every training page from a model that did not see its site: the first
+    pass's, or with ``extra`` (per page, columns beside its features) a second pass's."""
     keys = [fold_of(f"{r.dataset}:{r.group}", folds) for r in rows]
     out: list[np.ndarray | None] = [None] * len(rows)
     for k in range(folds):
         held = [i for i, key in enumerate(keys) if key == k]
         if not held:
             continue
-        model = _fit([r for r, key in zip(rows, keys) if key != k], target, params)
+        fit = [i for i, key in enumerate(keys) if key != k]
+        model = _fit([rows[i] for i in fit], target, params, None if extra is None else [extra[i] for i in fit])
         for i in held:
-            out[i] = model.content_proba(rows[i].X)
+            out[i] = model.content_proba(rows[i].X if extra is None else np.hstack([rows[i].X, extra[i]]))
     return [p if p is not None else np.zeros(len(r.texts)) for p, r in zip(out, rows)]
 
 

@@ -3,9 +3,9 @@
     python scripts/decision_rules.py --data-dir ../shared/datasets [--page-type-context] [--seed N] [--json FILE]
 
 Rules are chosen here, never on the test split. Every training page gets two-pass
-P(content) from models that did not see its site: the first pass from the fold models
-of ``train.out_of_fold_proba`` (4 folds by site), the context pass from a model fitted on
-the other folds' pages. The variants are then scored with the library's metrics against
+P(content) from models that did not see its site (``train.out_of_fold_proba``, 4 folds
+by site): the first pass's, then the context pass's, fitted on the other folds' pages
+with their out-of-fold first pass. The variants are then scored with the library's metrics against
 the gold text: text-level F1 per dataset and WCXB word F1 per page type. The default
 trees are a cheap proxy of the shipped ones (80 iterations at learning rate 0.2 instead
 of 300 at 0.1), so their best threshold is lower than the shipped model's; compare
@@ -42,7 +42,7 @@ from boilerplate.metrics import shingle_prf, tokens, word_prf
 from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, type_columns
 from boilerplate.peers import load_peer
 from boilerplate.persist import atomic_write
-from boilerplate.train import DATASETS, _fit, fold_of, load_corpus, out_of_fold_proba
+from boilerplate.train import DATASETS, load_corpus, out_of_fold_proba
 from boilerplate.trainset import PageRows
 
 FOLDS = 4
@@ -51,21 +51,6 @@ FOLDS = 4
 class _Block(NamedTuple):
     text: str
     path: str
-
-
-def context_oof(rows: Sequence[PageRows], first: Sequence[np.ndarray], extra: Sequence[np.ndarray],
-                params: dict) -> list[np.ndarray]:
-    """The context pass's P(content) of every page from a model fitted without its site's fold."""
-    keys = np.array([fold_of(f"{r.dataset}:{r.group}", FOLDS) for r in rows])
-    columns = [np.hstack([context_features(p, r.paths), e]) if e.size else context_features(p, r.paths)
-               for p, r, e in zip(first, rows, extra)]
-    out: list[np.ndarray] = [np.zeros(0)] * len(rows)
-    for k in range(FOLDS):
-        train = [i for i in range(len(rows)) if keys[i] != k]
-        model = _fit([rows[i] for i in train], "article", params, [columns[i] for i in train])
-        for i in np.flatnonzero(keys == k):
-            out[i] = model.content_proba(np.hstack([rows[i].X, columns[i]]))
-    return out
 
 
 def drop_every_repeat(blocks: Sequence[_Block], labels: np.ndarray) -> np.ndarray:
@@ -127,11 +112,12 @@ def main() -> None:
     pages = {(p.dataset, p.page_id): p for name in corpus.pages for p in corpus.pages[name]}
     golds = [gold_text(pages[(r.dataset, r.page_id)], "article") for r in rows]
     first = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS)
-    passes = {"": context_oof(rows, first, [np.zeros(0)] * len(rows), params)}
+    around = [context_features(p, r.paths) for p, r in zip(first, rows)]
+    passes = {"": out_of_fold_proba(rows, target="article", params=params, folds=FOLDS, extra=around)}
     if args.page_type_context:
         types = cross_fitted_type_proba(rows, first, fit_page_type(rows, first), folds=FOLDS)
-        passes["+type"] = context_oof(rows, first, [type_columns(v, len(r.texts)) for v, r in zip(types, rows)],
-                                      params)
+        extra = [np.hstack([a, type_columns(v, len(r.texts))]) for a, v, r in zip(around, types, rows)]
+        passes["+type"] = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS, extra=extra)
     columns = [*DATASETS, "mean", *PAGE_TYPES]
     table = []
     print("| variant | threshold | " + " | ".join(columns) + " |")

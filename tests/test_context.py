@@ -13,7 +13,7 @@ from boilerplate.errors import ModelError
 from boilerplate.extractor import Extractor, load_extractor
 from boilerplate.model import BlockClassifier
 from boilerplate.persist import manifest_path
-from boilerplate.train import context_path, fit_extractor, save_extractor
+from boilerplate.train import context_path, fit_extractor, out_of_fold_proba, save_extractor
 from boilerplate.trainset import build_rows
 
 
@@ -91,3 +91,17 @@ def test_context_manifest_records_its_stage(two_pass, tmp_path):
     save_extractor(extractor, tmp_path / "m.joblib")
     manifest = json.loads(manifest_path(context_path(tmp_path / "m.joblib")).read_text())
     assert manifest["stage"] == "context" and manifest["feature_names"][-len(CONTEXT_NAMES):] == list(CONTEXT_NAMES)
+
+
+def test_out_of_fold_probabilities_of_a_second_pass_read_its_extra_columns():
+    """With ``extra`` every page is scored by a model fitted on the other folds' pages with
+    those columns beside the features: a column that gives the label away is learned."""
+    rows, _ = build_rows([make_page(seed) for seed in range(700, 724)])
+    params = {"max_iter": 10, "min_samples_leaf": 5}
+    flipped = [np.where(r.labels("article"), 0.0, 1.0)[:, None] for r in rows]  # 0 for content, 1 for chrome
+    first = out_of_fold_proba(rows, target="article", params=params, folds=3)
+    second = out_of_fold_proba(rows, target="article", params=params, folds=3, extra=flipped)
+    labels = np.concatenate([r.labels("article") for r in rows])
+    assert [len(p) for p in second] == [len(r.texts) for r in rows]
+    assert np.array_equal(np.concatenate(second) >= 0.5, labels)
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))
