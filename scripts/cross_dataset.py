@@ -6,7 +6,8 @@ Users run the model on pages unlike any training set; this measures that. For ea
 dataset D, a model is trained on the training splits of the other datasets and scored
 on D's test split (text-level F1), with and without the repeat rule
 (``extractor.drop_repeats``), beside a model trained on all datasets (in-domain) and
-trafilatura on the same pages (with ``--peer``; it needs no training, so it is always out of domain).
+trafilatura on the same pages (with ``--peer``; it needs no training, so it is always out of domain),
+and the held-out model minus the peer with a 95% paired bootstrap interval (``evaluate.paired_difference``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import time
 from pathlib import Path
 
-from boilerplate.evaluate import run_system, summarize_scores
+from boilerplate.evaluate import paired_difference, run_system, summarize_scores
 from boilerplate.peers import load_peer
 from boilerplate.train import DATASETS, fit_extractor, load_corpus
 
@@ -40,17 +41,23 @@ def main() -> None:
         params["max_iter"] = args.max_iter
     peer = load_peer(args.peer) if args.peer else None
     rows = ["| held-out dataset | test pages | trained on the others | the same, repeats kept | trained on all (in-domain) |"
-            + (f" {args.peer} |" if peer else ""), "|---|---|---|---|---|" + ("---|" if peer else "")]
+            + (f" {args.peer} | trained on the others − {args.peer}, 95% interval |" if peer else ""),
+            "|---|---|---|---|---|" + ("---|---|" if peer else "")]
     start = time.perf_counter()
     everything, _ = fit_extractor(train.rows, params=params, context=args.context)
     for name in DATASETS:
         pages = [p for p in test.pages[name] if (p.dataset, p.page_id) in kept]
         others, _ = fit_extractor([r for r in train.rows if r.dataset != name], params=params, context=args.context)
-        out = summarize_scores(run_system(others.extract, pages))[name].shingle.f1
+        held_out = run_system(others.extract, pages)
+        out = summarize_scores(held_out)[name].shingle.f1
         repeats = summarize_scores(run_system(dataclasses.replace(others, keep_repeats=True).extract, pages))[name].shingle.f1
         into = summarize_scores(run_system(everything.extract, pages))[name].shingle.f1
-        rows.append(f"| {name} | {len(pages)} | {out:.3f} | {repeats:.3f} | {into:.3f} |"
-                    + (f" {summarize_scores(run_system(peer, pages))[name].shingle.f1:.3f} |" if peer else ""))
+        rows.append(f"| {name} | {len(pages)} | {out:.3f} | {repeats:.3f} | {into:.3f} |")
+        if peer:
+            theirs = run_system(peer, pages)
+            d = paired_difference(held_out, theirs, "text")
+            rows[-1] += (f" {summarize_scores(theirs)[name].shingle.f1:.3f} |"
+                         f" {d.difference:+.3f} ({d.low:+.3f} … {d.high:+.3f}) |")
         print(rows[-1], flush=True)
     print(f"\nparams={params}, context={args.context}, {time.perf_counter() - start:.0f} s\n")
     print("\n".join(rows))
