@@ -57,11 +57,14 @@ def run_system(system: Callable[[bytes], str], pages: Sequence, *, target: str =
             text = system(page.html) or ""
         except Exception:  # peers crash on some pages; that page then scores zero
             text = ""
-        elapsed = time.perf_counter() - start
-        gold = gold_text(page, target)
-        scores.append(PageScore(page.dataset, page.page_id, page.page_type,
-                                shingle_prf(text, gold), word_prf(text, gold), elapsed))
+        scores.append(score_text(page, text, target=target, seconds=time.perf_counter() - start))
     return scores
+
+
+def score_text(page, text: str, *, target: str = "article", seconds: float = 0.0) -> PageScore:
+    """A system's text of one gold page, scored against the page's gold for ``target``."""
+    gold = gold_text(page, target)
+    return PageScore(page.dataset, page.page_id, page.page_type, shingle_prf(text, gold), word_prf(text, gold), seconds)
 
 
 def summarize_scores(scores: Sequence[PageScore]) -> dict[str, DatasetScore]:

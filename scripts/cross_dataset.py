@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from boilerplate.evaluate import paired_difference, run_system, summarize_scores
-from boilerplate.peers import load_peer
+from boilerplate.peers import PEERS, load_peer
 from boilerplate.train import DATASETS, fit_extractor, load_corpus
 
 
@@ -29,7 +29,8 @@ def main() -> None:
     parser.add_argument("--cache-dir")
     parser.add_argument("--max-iter", type=int, help="boosting iterations (default: the tuning file's, else 150)")
     parser.add_argument("--tuning", help="scripts/tune.py's output: its chosen parameters are used")
-    parser.add_argument("--peer", default="trafilatura", help="a peer scored on the same pages ('' for none)")
+    parser.add_argument("--peer", default="trafilatura", choices=[*PEERS, ""],
+                        help="a peer scored on the same pages ('' for none)")
     parser.add_argument("--context", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()

@@ -36,11 +36,11 @@ import numpy as np
 from page_models import DEV_PARAMS  # scripts/ is on the path: the dev trees of the page-model runs
 
 from boilerplate.context import context_features
-from boilerplate.evaluate import PageScore, gold_text, run_system, summarize_scores
+from boilerplate.evaluate import PageScore, run_system, score_text, summarize_scores
 from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_repeats
-from boilerplate.metrics import shingle_prf, tokens, word_prf
+from boilerplate.metrics import tokens
 from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, type_columns
-from boilerplate.peers import load_peer
+from boilerplate.peers import PEERS, load_peer
 from boilerplate.persist import atomic_write
 from boilerplate.train import DATASETS, load_corpus, out_of_fold_proba
 from boilerplate.trainset import PageRows
@@ -73,14 +73,13 @@ RULES: dict[str, Callable[[Sequence[_Block], np.ndarray], np.ndarray]] = {
 }
 
 
-def decided(rows: Sequence[PageRows], golds: Sequence[str], probas: Sequence[np.ndarray], threshold: float,
+def decided(rows: Sequence[PageRows], pages: Sequence, probas: Sequence[np.ndarray], threshold: float,
             rule: Callable[[Sequence[_Block], np.ndarray], np.ndarray]) -> list[PageScore]:
     """Each page's scores when its blocks are kept by ``rule`` after the threshold."""
     scores = []
-    for r, gold, p in zip(rows, golds, probas):
+    for r, page, p in zip(rows, pages, probas):
         labels = rule([_Block(t, path) for t, path in zip(r.texts, r.paths)], p >= threshold)
-        text = "\n\n".join(t for t, keep in zip(r.texts, labels) if keep)
-        scores.append(PageScore(r.dataset, r.page_id, r.page_type, shingle_prf(text, gold), word_prf(text, gold), 0.0))
+        scores.append(score_text(page, "\n\n".join(t for t, keep in zip(r.texts, labels) if keep)))
     return scores
 
 
@@ -100,17 +99,21 @@ def main() -> None:
     parser.add_argument("--thresholds", default="0.5,0.55,0.6,0.65")
     parser.add_argument("--page-type-context", action="store_true", help="also the type-aware context pass")
     parser.add_argument("--seed", type=int, default=0, help="the trees' random_state")
-    parser.add_argument("--peer", default="trafilatura", help="a peer scored on the same pages ('' for none)")
+    parser.add_argument("--peer", default="trafilatura", choices=[*PEERS, ""],
+                        help="a peer scored on the same pages ('' for none)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", help="also write the table here")
     args = parser.parse_args()
+    peer = load_peer(args.peer) if args.peer else None
+    if args.peer and peer is None:
+        parser.error(f"peer {args.peer!r} is not installed (pip install -e '.[bench]'), or pass --peer ''")
     thresholds = [float(t) for t in args.thresholds.split(",")]
     params = {**DEV_PARAMS, "random_state": args.seed}
     start = time.perf_counter()
     corpus = load_corpus(DATASETS, split="train", data_dir=args.data_dir, cache_dir=args.cache_dir, n_jobs=args.jobs)
     rows = corpus.rows
-    pages = {(p.dataset, p.page_id): p for name in corpus.pages for p in corpus.pages[name]}
-    golds = [gold_text(pages[(r.dataset, r.page_id)], "article") for r in rows]
+    by_id = {(p.dataset, p.page_id): p for name in corpus.pages for p in corpus.pages[name]}
+    pages = [by_id[(r.dataset, r.page_id)] for r in rows]
     first = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS)
     around = [context_features(p, r.paths) for p, r in zip(first, rows)]
     passes = {"": out_of_fold_proba(rows, target="article", params=params, folds=FOLDS, extra=around)}
@@ -128,14 +131,14 @@ def main() -> None:
         print(f"| {variant} | {'' if threshold is None else threshold} | "
               + " | ".join(f"{result.get(c, float('nan')):.4f}" for c in columns) + " |", flush=True)
 
-    if args.peer:
-        show(args.peer, None, table_row(run_system(load_peer(args.peer), [pages[(r.dataset, r.page_id)] for r in rows])))
+    if peer is not None:
+        show(args.peer, None, table_row(run_system(peer, pages)))
     for suffix, probas in passes.items():
         for name, rule in RULES.items():
             if suffix and name != "repeat rule":
                 continue
             for t in thresholds:
-                show(name + suffix, t, table_row(decided(rows, golds, probas, t, rule)))
+                show(name + suffix, t, table_row(decided(rows, pages, probas, t, rule)))
     print(f"\n{len(rows)} training pages, dev trees {params}, {time.perf_counter() - start:.0f} s")
     if args.json:
         text = json.dumps(table, indent=1)
