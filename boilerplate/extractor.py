@@ -69,7 +69,7 @@ class Extractor:
         first = self.classifier.content_proba(X)
         if self.context_classifier is None or len(X) == 0:
             return first, first
-        columns = [X, context_features(first, paths)]
+        columns = [X, context_features(first, paths, X)]
         if self.context_reads_type:
             vector = self.page_models["page_type"].type_vector(page_summary(X, first))
             columns.append(type_columns(vector, len(X)))

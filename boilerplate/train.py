@@ -162,7 +162,7 @@ def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: 
     second = None
     if context:
         oof = out_of_fold_proba(rows, target=target, params=params, folds=folds)
-        extra = [context_features(p, r.paths) for p, r in zip(oof, rows)]
+        extra = [context_features(p, r.paths, r.X) for p, r in zip(oof, rows)]
         if page_type:
             type_model = fit_page_type(rows, oof)
             types = cross_fitted_type_proba(rows, oof, type_model, folds=folds)

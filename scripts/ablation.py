@@ -61,9 +61,9 @@ def main() -> None:
         score = _score(test, [model.content_proba(r.X[:, keep]) for r in test])
         print(f"| without {name} | {int(keep.sum())} | {score:.4f} | {score - base:+.4f} |", flush=True)
     oof = out_of_fold_proba(train, target="article", params=params, folds=4)
-    extra = np.concatenate([context_features(p, r.paths) for p, r in zip(oof, train)])
+    extra = np.concatenate([context_features(p, r.paths, r.X) for p, r in zip(oof, train)])
     second = BlockClassifier(**params).fit(np.hstack([X, extra]), y, sample_weight=w)
-    probas = [second.content_proba(np.hstack([r.X, context_features(full.content_proba(r.X), r.paths)])) for r in test]
+    probas = [second.content_proba(np.hstack([r.X, context_features(full.content_proba(r.X), r.paths, r.X)])) for r in test]
     score = _score(test, probas)
     print(f"| all + context pass | {len(FEATURE_NAMES)}+{extra.shape[1]} | {score:.4f} | {score - base:+.4f} |")
 

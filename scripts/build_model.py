@@ -20,6 +20,7 @@ import json
 import time
 from pathlib import Path
 
+from boilerplate.context import CONTEXT_NAMES
 from boilerplate.persist import atomic_write, export_portable, manifest_path
 from boilerplate.report import evaluate_model
 from boilerplate.train import DATASETS, train
@@ -117,8 +118,9 @@ The block classifier shipped with boilerplate and loaded by default by
 - **What it is**: two `BlockClassifier`s (scikit-learn `HistGradientBoostingClassifier`).
   The first pass reads {len(manifest['feature_names'])} features per text block (feature set
   v{manifest['feature_version']}, blocks v{manifest['blocks_version']}); the context pass
-  (`{manifest.get('context_model', 'none')}`) reads the same plus 22 features of the first pass's
-  probabilities around the block, and was fitted on out-of-fold first-pass probabilities
+  (`{manifest.get('context_model', 'none')}`) reads the same plus {len(CONTEXT_NAMES)} context features
+  (v{manifest.get('context_version')}: the first pass's probabilities around the block, and where
+  it sits relative to the page's headline), and was fitted on out-of-fold first-pass probabilities
   ({manifest.get('context_folds', 0)} folds by site). Parameters of both: {params}.
 - **Target**: `{manifest['target']}` (the main text; user comments are not content).
   Decision threshold {manifest['threshold']}, chosen on a fifth of the training sites held out;

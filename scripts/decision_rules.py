@@ -115,7 +115,7 @@ def main() -> None:
     by_id = {(p.dataset, p.page_id): p for name in corpus.pages for p in corpus.pages[name]}
     pages = [by_id[(r.dataset, r.page_id)] for r in rows]
     first = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS)
-    around = [context_features(p, r.paths) for p, r in zip(first, rows)]
+    around = [context_features(p, r.paths, r.X) for p, r in zip(first, rows)]
     passes = {"": out_of_fold_proba(rows, target="article", params=params, folds=FOLDS, extra=around)}
     if args.page_type_context:
         types = cross_fitted_type_proba(rows, first, fit_page_type(rows, first), folds=FOLDS)

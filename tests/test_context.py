@@ -6,11 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from synthetic import make_page
 
-from boilerplate.context import CONTEXT_NAMES, context_features
+from boilerplate.context import CONTEXT_NAMES, _shared_depth, context_features, headline_anchor
 from boilerplate.errors import ModelError
 from boilerplate.extractor import Extractor, load_extractor
+from boilerplate.features import FEATURE_NAMES
 from boilerplate.model import BlockClassifier
 from boilerplate.persist import manifest_path
 from boilerplate.train import context_path, fit_extractor, out_of_fold_proba, save_extractor
@@ -21,14 +24,28 @@ def col(name: str) -> int:
     return CONTEXT_NAMES.index(name)
 
 
+def block_features(words: list[int], *, h1: int | None = None, title_overlap: dict[int, float] | None = None,
+                   headings: tuple[int, ...] = ()) -> np.ndarray:
+    """A first-pass feature matrix with only the columns the context pass reads set."""
+    X = np.zeros((len(words), len(FEATURE_NAMES)), dtype=np.float32)
+    X[:, FEATURE_NAMES.index("log_words")] = np.log1p(words)
+    for i in (*headings, *(() if h1 is None else (h1,))):
+        X[i, FEATURE_NAMES.index("is_heading")] = 1
+    if h1 is not None:
+        X[h1, FEATURE_NAMES.index("in_h1")] = 1
+    for i, value in (title_overlap or {}).items():
+        X[i, FEATURE_NAMES.index("title_overlap")] = value
+    return X
+
+
 def test_shape_and_empty_page():
-    assert context_features(np.zeros(0), []).shape == (0, len(CONTEXT_NAMES))
-    assert context_features(np.array([0.3, 0.7]), ["a", "b"]).shape == (2, len(CONTEXT_NAMES))
+    assert context_features(np.zeros(0), [], block_features([])).shape == (0, len(CONTEXT_NAMES))
+    assert context_features(np.array([0.3, 0.7]), ["a", "b"], block_features([1, 2])).shape == (2, len(CONTEXT_NAMES))
 
 
 def test_neighbours_windows_and_groups():
     p = np.array([0.1, 0.9, 0.2, 0.8])
-    X = context_features(p, ["x>a", "x>b", "x>a", "x>b"])
+    X = context_features(p, ["x>a", "x>b", "x>a", "x>b"], block_features([5, 5, 5, 5]))
     assert X[2, col("p@-1")] == pytest.approx(0.9) and X[2, col("p@+1")] == pytest.approx(0.8)
     assert X[0, col("p@-1")] == -1 and X[3, col("p@+1")] == -1
     assert X[2, col("p_same_path")] == pytest.approx(0.15)          # blocks 0 and 2 share a path
@@ -39,9 +56,44 @@ def test_neighbours_windows_and_groups():
 
 
 def test_no_probable_block_is_handled():
-    X = context_features(np.array([0.1, 0.2, 0.3]), ["a", "a", "a"])
+    X = context_features(np.array([0.1, 0.2, 0.3]), ["a", "a", "a"], block_features([0, 0, 0]))
     assert np.isfinite(X).all()
     assert (X[:, col("after_first_probable")] == -1).all()
+
+
+def test_position_relative_to_the_headline():
+    paths = ["b>nav>li", "b>main>h1", "b>main>div>p", "b>aside>p"]
+    features = block_features([2, 4, 30, 30], h1=1, title_overlap={1: 0.8})
+    assert headline_anchor(features) == 1
+    X = context_features(np.array([0.2, 0.9, 0.9, 0.6]), paths, features)
+    shared = X[:, col("headline_shared_depth")]
+    assert shared[2] == pytest.approx(2 / 3) and shared[0] == pytest.approx(1 / 3) and shared[1] == 1
+    assert X[2, col("below_headline_container")] == 2 and X[1, col("below_headline_container")] == 0
+    assert X[0, col("rel_offset_headline")] == pytest.approx(-0.25)
+    assert X[3, col("log_dist_headline")] == pytest.approx(np.log1p(2))
+
+
+_element = st.sampled_from(["div", "div.a", "div.ab", "p", "main", "li#x", "d"])
+_path = st.lists(_element, min_size=1, max_size=8).map(">".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_path, _path)
+def test_shared_depth_counts_whole_leading_elements(path, other):
+    parts, other_parts = path.split(">"), other.split(">")
+    expected = 0
+    while expected < min(len(parts), len(other_parts)) and parts[expected] == other_parts[expected]:
+        expected += 1
+    prefixes = [">".join(other_parts[:k]) for k in range(len(other_parts) + 1)]
+    assert _shared_depth(path, prefixes) == expected
+
+
+def test_headline_falls_back_to_the_heading_most_like_the_title():
+    assert headline_anchor(block_features([3, 3, 3], headings=(0, 2), title_overlap={2: 0.5})) == 2
+    no_headline = block_features([3, 3], headings=(0,))
+    assert headline_anchor(no_headline) is None
+    X = context_features(np.array([0.5, 0.5]), ["a", "b"], no_headline)
+    assert (X[:, col("headline_shared_depth")] == -1).all()
 
 
 @pytest.fixture(scope="module")
