@@ -24,11 +24,10 @@ def col(name: str) -> int:
     return CONTEXT_NAMES.index(name)
 
 
-def block_features(words: list[int], *, h1: int | None = None, title_overlap: dict[int, float] | None = None,
+def block_features(n: int, *, h1: int | None = None, title_overlap: dict[int, float] | None = None,
                    headings: tuple[int, ...] = ()) -> np.ndarray:
-    """A first-pass feature matrix with only the columns the context pass reads set."""
-    X = np.zeros((len(words), len(FEATURE_NAMES)), dtype=np.float32)
-    X[:, FEATURE_NAMES.index("log_words")] = np.log1p(words)
+    """A first-pass feature matrix of ``n`` blocks with only the columns the context pass reads set."""
+    X = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
     for i in (*headings, *(() if h1 is None else (h1,))):
         X[i, FEATURE_NAMES.index("is_heading")] = 1
     if h1 is not None:
@@ -39,13 +38,13 @@ def block_features(words: list[int], *, h1: int | None = None, title_overlap: di
 
 
 def test_shape_and_empty_page():
-    assert context_features(np.zeros(0), [], block_features([])).shape == (0, len(CONTEXT_NAMES))
-    assert context_features(np.array([0.3, 0.7]), ["a", "b"], block_features([1, 2])).shape == (2, len(CONTEXT_NAMES))
+    assert context_features(np.zeros(0), [], block_features(0)).shape == (0, len(CONTEXT_NAMES))
+    assert context_features(np.array([0.3, 0.7]), ["a", "b"], block_features(2)).shape == (2, len(CONTEXT_NAMES))
 
 
 def test_neighbours_windows_and_groups():
     p = np.array([0.1, 0.9, 0.2, 0.8])
-    X = context_features(p, ["x>a", "x>b", "x>a", "x>b"], block_features([5, 5, 5, 5]))
+    X = context_features(p, ["x>a", "x>b", "x>a", "x>b"], block_features(4))
     assert X[2, col("p@-1")] == pytest.approx(0.9) and X[2, col("p@+1")] == pytest.approx(0.8)
     assert X[0, col("p@-1")] == -1 and X[3, col("p@+1")] == -1
     assert X[2, col("p_same_path")] == pytest.approx(0.15)          # blocks 0 and 2 share a path
@@ -56,14 +55,14 @@ def test_neighbours_windows_and_groups():
 
 
 def test_no_probable_block_is_handled():
-    X = context_features(np.array([0.1, 0.2, 0.3]), ["a", "a", "a"], block_features([0, 0, 0]))
+    X = context_features(np.array([0.1, 0.2, 0.3]), ["a", "a", "a"], block_features(3))
     assert np.isfinite(X).all()
     assert (X[:, col("after_first_probable")] == -1).all()
 
 
 def test_position_relative_to_the_headline():
     paths = ["b>nav>li", "b>main>h1", "b>main>div>p", "b>aside>p"]
-    features = block_features([2, 4, 30, 30], h1=1, title_overlap={1: 0.8})
+    features = block_features(4, h1=1, title_overlap={1: 0.8})
     assert headline_anchor(features) == 1
     X = context_features(np.array([0.2, 0.9, 0.9, 0.6]), paths, features)
     shared = X[:, col("headline_shared_depth")]
@@ -89,8 +88,8 @@ def test_shared_depth_counts_whole_leading_elements(path, other):
 
 
 def test_headline_falls_back_to_the_heading_most_like_the_title():
-    assert headline_anchor(block_features([3, 3, 3], headings=(0, 2), title_overlap={2: 0.5})) == 2
-    no_headline = block_features([3, 3], headings=(0,))
+    assert headline_anchor(block_features(3, headings=(0, 2), title_overlap={2: 0.5})) == 2
+    no_headline = block_features(2, headings=(0,))
     assert headline_anchor(no_headline) is None
     X = context_features(np.array([0.5, 0.5]), ["a", "b"], no_headline)
     assert (X[:, col("headline_shared_depth")] == -1).all()
