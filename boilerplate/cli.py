@@ -144,14 +144,23 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
                    "leave it out and list it, or stop and name it.")
 @click.option("--left-out", "left_out_file", type=click.Path(dir_okay=False),
               help="Write every training page left out (dataset, page, files, reason) to this TSV file.")
-def train(data_dir, cache_dir, datasets, target, output, max_iter, jobs, context, on_error, left_out_file) -> None:
+@click.option("--typed-page-types", default="", show_default=True,
+              help="Comma-separated page types (e.g. product,forum) that a third pass, a context pass that also "
+                   "reads the page type, scores; it needs WCXB among the datasets to learn page types.")
+def train(data_dir, cache_dir, datasets, target, output, max_iter, jobs, context, on_error, left_out_file,
+          typed_page_types) -> None:
     """Train a model on the training split of the public datasets."""
+    from .page import PAGE_TYPES
     from .train import train as run_train
 
+    typed = [t.strip() for t in typed_page_types.split(",") if t.strip()]
+    if set(typed) - set(PAGE_TYPES) or (typed and not context):
+        raise click.BadParameter(f"page types among {', '.join(PAGE_TYPES)}, with --context",
+                                 param_hint="--typed-page-types")
     left: list = []
     manifest = run_train(datasets=_names(datasets), data_dir=data_dir, cache_dir=cache_dir, output=output,
                          target=target, params={"max_iter": max_iter}, context=context, n_jobs=jobs, progress=True,
-                         on_error=on_error, on_left_out=left.append)
+                         on_error=on_error, on_left_out=left.append, typed_page_types=typed)
     _report_left_out(left, left_out_file)
     click.echo(f"wrote {output} ({manifest['size_bytes']} bytes, threshold {manifest['threshold']}, "
                f"{manifest['train_pages']} pages, {manifest['train_seconds']} s)")

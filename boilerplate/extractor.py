@@ -19,7 +19,7 @@ from .features import page_features, word_sequence_keys
 from .metrics import tokens
 from .parse import parse
 from .persist import LoadOnce, is_export_of, load_model
-from .page import PageModel, load_page_models, page_summary, type_columns
+from .page import PAGE_TYPES, PageModel, load_page_models, page_summary, type_columns
 from .portable import PortableClassifier
 
 if TYPE_CHECKING:  # scikit-learn is imported only when a joblib model is loaded or trained
@@ -47,8 +47,11 @@ class Extractor:
     context_classifier: BlockClassifier | PortableClassifier | None = None
     #: Page-level models (``page.py``) by kind: ``"confidence"`` and ``"page_type"``.
     page_models: dict[str, PageModel] | None = None
-    #: The context pass also reads the page-type model's probabilities (stage ``context+type``).
-    context_reads_type: bool = False
+    #: A context pass that also reads the page-type model's probabilities (stage
+    #: ``context+type``); it scores the pages typed one of ``typed_page_types`` instead of
+    #: ``context_classifier``.
+    typed_context_classifier: BlockClassifier | PortableClassifier | None = None
+    typed_page_types: frozenset[str] = frozenset()
     #: Keep a block that repeats an earlier kept block's words at another DOM path (by
     #: default it is dropped: :func:`drop_repeats`).
     keep_repeats: bool = False
@@ -69,11 +72,13 @@ class Extractor:
         first = self.classifier.content_proba(X)
         if self.context_classifier is None or len(X) == 0:
             return first, first
-        columns = [X, context_features(first, paths, X)]
-        if self.context_reads_type:
+        around = context_features(first, paths, X)
+        if self.typed_context_classifier is not None:
             vector = self.page_models["page_type"].type_vector(page_summary(X, first))
-            columns.append(type_columns(vector, len(X)))
-        return first, self.context_classifier.content_proba(np.hstack(columns))
+            if PAGE_TYPES[int(np.argmax(vector))] in self.typed_page_types:
+                typed = np.hstack([X, around, type_columns(vector, len(X))])
+                return first, self.typed_context_classifier.content_proba(typed)
+        return first, self.context_classifier.content_proba(np.hstack([X, around]))
 
     def analyze(self, page: Any, *, threshold: float | None = None, headline: bool | None = None,
                 min_confidence: float | None = None) -> PageResult:
@@ -211,25 +216,35 @@ def blocks_text(blocks: list[Block]) -> str:
 def load_extractor(path: str | os.PathLike[str]) -> Extractor:
     """An :class:`Extractor` from a model file written by ``boilerplate train``.
 
-    When the manifest names a context-pass file, that file is loaded too, and its
-    checksum must be the one the main manifest recorded.
+    When the manifest names a context-pass file (and a typed context pass), those files are
+    loaded too, and each checksum must be the one the main manifest recorded.
     """
     classifier, manifest = load_model(path)
-    context, reads_type = None, False
-    if manifest.get("context_model"):
-        context_path = Path(path).parent / manifest["context_model"]
-        context, context_manifest = load_model(context_path)
-        if (context_manifest.get("sha256") != manifest.get("context_sha256")
-                or context_manifest.get("stage") not in ("context", "context+type")):
-            raise ModelError(f"{context_path}: is not the context pass that {Path(path).name} was saved with")
-        reads_type = context_manifest.get("stage") == "context+type"
+    context = _companion(Path(path), manifest, "context", "context")
+    typed = _companion(Path(path), manifest, "typed_context", "context+type")
     page_models = _page_models(Path(path))
-    if context is not None and reads_type and "page_type" not in (page_models or {}):
-        raise ModelError(f"{path}: its context pass reads page types, but {page_models_path(Path(path)).name} "
+    if typed is not None and "page_type" not in (page_models or {}):
+        raise ModelError(f"{path}: its typed context pass reads page types, but {page_models_path(Path(path)).name} "
                          "has no page-type model")
+    typed_types = frozenset(manifest.get("typed_page_types") or ()) if typed is not None else frozenset()
+    if typed is not None and (context is None or not typed_types <= set(PAGE_TYPES)):
+        raise ModelError(f"{path}: a typed context pass needs a context pass and page types among {PAGE_TYPES}")
     return Extractor(classifier=classifier, threshold=float(manifest["threshold"]), target=str(manifest["target"]),
                      manifest=manifest, context_classifier=context, page_models=page_models,
-                     context_reads_type=context is not None and reads_type)
+                     typed_context_classifier=typed, typed_page_types=typed_types)
+
+
+def _companion(path: Path, manifest: dict[str, Any], key: str, stage: str):
+    """The classifier of the file the main manifest names under ``<key>_model``, checked
+    against the checksum it recorded (``<key>_sha256``) and the stage it must be; None
+    when the manifest names none."""
+    if not manifest.get(f"{key}_model"):
+        return None
+    companion_path = path.parent / manifest[f"{key}_model"]
+    classifier, companion_manifest = load_model(companion_path)
+    if companion_manifest.get("sha256") != manifest.get(f"{key}_sha256") or companion_manifest.get("stage") != stage:
+        raise ModelError(f"{companion_path}: is not the {stage} pass that {path.name} was saved with")
+    return classifier
 
 
 def page_models_path(model_path: Path) -> Path:

@@ -44,8 +44,11 @@ FORMAT_VERSION = 1
 FILE_FORMATS = {".joblib": "joblib", ".npz": "portable-npz"}
 
 
-#: A model is one or two files of one classifier each: the first pass, and optionally a
-#: context pass (``<name>.context.<suffix>``) that also reads the first pass's probabilities.
+#: A model is one to three files of one classifier each: the first pass, optionally a
+#: context pass (``<name>.context.<suffix>``) that also reads the first pass's probabilities,
+#: and a typed context pass (``<name>.typed.<suffix>``) that reads the page type too.
+#: The main manifest names the others (``<key>_model``, ``<key>_sha256``).
+COMPANIONS = (("context", "context"), ("typed_context", "typed"))
 STAGES = ("first", "context", "context+type")
 
 
@@ -209,12 +212,14 @@ def export_portable(source: str | os.PathLike[str], dest: str | os.PathLike[str]
            "stage", "context_version"}
     info = {k: v for k, v in manifest.items() if k not in own}
     info["exported_from"] = {"model_file": Path(source).name, "sha256": manifest["sha256"],
-                             "context_sha256": manifest.get("context_sha256"), "versions": manifest.get("versions", {})}
-    if manifest.get("context_model"):  # a two-pass model: export its context pass too, and name that one
-        dest_path = Path(dest)
-        context_dest = dest_path.with_name(f"{dest_path.stem}.context{dest_path.suffix}")
-        context = export_portable(Path(source).parent / manifest["context_model"], context_dest)
-        info.update(context_model=context_dest.name, context_sha256=context["sha256"])
+                             **{f"{key}_sha256": manifest.get(f"{key}_sha256") for key, _ in COMPANIONS},
+                             "versions": manifest.get("versions", {})}
+    for key, suffix in COMPANIONS:  # a two- or three-pass model: export its other passes too, and name those
+        if manifest.get(f"{key}_model"):
+            dest_path = Path(dest)
+            companion_dest = dest_path.with_name(f"{dest_path.stem}.{suffix}{dest_path.suffix}")
+            companion = export_portable(Path(source).parent / manifest[f"{key}_model"], companion_dest)
+            info.update({f"{key}_model": companion_dest.name, f"{key}_sha256": companion["sha256"]})
     portable = classifier if isinstance(classifier, PortableClassifier) else to_portable(classifier)
     return save_model(portable, dest, threshold=manifest["threshold"], target=manifest["target"], info=info,
                       stage=manifest.get("stage", "first"))
@@ -229,7 +234,7 @@ def is_export_of(portable: str | os.PathLike[str], source: str | os.PathLike[str
         return False
     return (Path(portable).is_file() and exported.get("model_file") == Path(source).name
             and exported.get("sha256") == current.get("sha256")
-            and exported.get("context_sha256") == current.get("context_sha256"))
+            and all(exported.get(f"{key}_sha256") == current.get(f"{key}_sha256") for key, _ in COMPANIONS))
 
 
 def load_model(path: str | os.PathLike[str], *, feature_names: Sequence[str] | None = None,

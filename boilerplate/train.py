@@ -24,7 +24,7 @@ from .context import context_features
 from .errors import DatasetError
 from .extractor import TARGETS, Extractor
 from .model import BlockClassifier
-from .page import cross_fitted_type_proba, fit_page_type, page_models_json, type_columns
+from .page import PAGE_TYPES, PageModel, cross_fitted_type_proba, fit_page_type, page_models_json, type_columns
 from .persist import atomic_write, save_model
 from .splits import split_of
 from .trainset import PageRows, Skipped, cached_rows, stack
@@ -146,35 +146,55 @@ def out_of_fold_proba(rows: Sequence[PageRows], *, target: str, params: dict[str
 
 def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: dict[str, Any] | None = None,
                   context: bool = True, folds: int = 4, tune_threshold: bool = True,
-                  page_type: bool = False) -> tuple[Extractor, dict[str, Any]]:
+                  typed_page_types: Sequence[str] = (), page_models: dict[str, PageModel] | None = None,
+                  ) -> tuple[Extractor, dict[str, Any]]:
     """Fit the first pass on all rows and, with ``context``, a second pass on out-of-fold
     first-pass probabilities (cross-fitting by site); choose the threshold on held-out sites.
-    With ``page_type`` the context pass also reads the page-type model's probabilities
-    (``page.py``; fitted on the out-of-fold first pass, cross-fitted for its own pages)."""
+
+    With ``typed_page_types``, a typed context pass is fitted too: it also reads the
+    page-type model's probabilities, and scores the pages typed one of those types. The
+    page-type model is ``page_models["page_type"]`` (else one fitted on the out-of-fold
+    first pass); the rows it was fitted on (WCXB's) get type vectors cross-fitted by site.
+    ``page_models`` are kept with the extractor."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
+    unknown = set(typed_page_types) - set(PAGE_TYPES)
+    if unknown or (typed_page_types and not context):
+        raise ValueError(f"typed_page_types must be among {PAGE_TYPES} and need the context pass, not {sorted(unknown)}")
+    page_models = dict(page_models or {})
+    if typed_page_types and "page_type" not in page_models and not any(r.page_type in PAGE_TYPES for r in rows):
+        raise ValueError("a typed context pass needs a page-type model or pages with a page type (WCXB's)")
     params = dict(params or {})
     start = time.perf_counter()
     first = _fit(rows, target, params)
     validation = [is_validation_group(f"{r.dataset}:{r.group}") for r in rows]
     val_rows = [r for r, v in zip(rows, validation) if v]
     fit_rows = [r for r, v in zip(rows, validation) if not v]
-    second = None
+    tune = tune_threshold and bool(val_rows) and bool(fit_rows)
+    second = typed = None
     if context:
         oof = out_of_fold_proba(rows, target=target, params=params, folds=folds)
         extra = [context_features(p, r.paths, r.X) for p, r in zip(oof, rows)]
-        if page_type:
-            type_model = fit_page_type(rows, oof)
-            types = cross_fitted_type_proba(rows, oof, type_model, folds=folds)
-            extra = [np.hstack([e, type_columns(t, len(r.texts))]) for e, t, r in zip(extra, types, rows)]
-        if tune_threshold and val_rows and fit_rows:
+        second = _fit(rows, target, params, extra)
+        if tune:
             held = _fit(fit_rows, target, params, [e for e, v in zip(extra, validation) if not v])
             probas = [held.content_proba(np.hstack([r.X, e])) for r, e, v in zip(rows, extra, validation) if v]
-        second = _fit(rows, target, params, extra)
-    elif tune_threshold and val_rows and fit_rows:
+        if typed_page_types:
+            if "page_type" not in page_models:
+                page_models["page_type"] = fit_page_type(rows, oof)
+            types = cross_fitted_type_proba(rows, oof, page_models["page_type"], folds=folds)
+            typed_extra = [np.hstack([e, type_columns(t, len(r.texts))]) for e, t, r in zip(extra, types, rows)]
+            typed = _fit(rows, target, params, typed_extra)
+            if tune:
+                held = _fit(fit_rows, target, params, [e for e, v in zip(typed_extra, validation) if not v])
+                gated = [PAGE_TYPES[int(np.argmax(t))] in typed_page_types for t, v in zip(types, validation) if v]
+                val_extra = [e for e, v in zip(typed_extra, validation) if v]
+                probas = [held.content_proba(np.hstack([r.X, e])) if g else p
+                          for r, e, g, p in zip(val_rows, val_extra, gated, probas)]
+    elif tune:
         held = _fit(fit_rows, target, params)
         probas = [held.content_proba(r.X) for r in val_rows]
-    threshold, val_score = best_threshold(val_rows, probas, target) if tune_threshold and val_rows and fit_rows else (0.5, float("nan"))
+    threshold, val_score = best_threshold(val_rows, probas, target) if tune else (0.5, float("nan"))
     X, y, _, _ = stack(rows, target)
     info = {
         "train_pages": len(rows),
@@ -184,15 +204,16 @@ def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: 
         "validation_score": None if np.isnan(val_score) else round(val_score, 4),
         "train_seconds": round(time.perf_counter() - start, 1),
     }
-    page_models = {"page_type": type_model} if context and page_type else None
     return Extractor(classifier=first, threshold=threshold, target=target, context_classifier=second,
-                     page_models=page_models, context_reads_type=bool(page_models)), info
+                     page_models=page_models or None, typed_context_classifier=typed,
+                     typed_page_types=frozenset(typed_page_types) if typed is not None else frozenset()), info
 
 
 def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, output: str | Path,
           target: str = "article", params: dict[str, Any] | None = None, context: bool = True,
           n_jobs: int = 1, progress: bool = False, on_error: str = "skip",
-          on_left_out: Callable[[LeftOut], object] | None = None, page_type: bool = False) -> dict[str, Any]:
+          on_left_out: Callable[[LeftOut], object] | None = None, typed_page_types: Sequence[str] = (),
+          page_models: dict[str, PageModel] | None = None) -> dict[str, Any]:
     """Train on the training split of ``datasets`` and save the model; returns its manifest.
 
     Every training page left out goes to ``on_left_out`` (else it is logged). A bad input
@@ -219,7 +240,8 @@ def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, 
             log.info("left out %s %s (%s): %s", item.dataset, item.page_id, ", ".join(item.files), item.reason)
     if left and on_left_out is None:
         log.warning("left out %d training page(s), %d of them bad inputs (-v lists them)", len(left), len(errors))
-    extractor, info = fit_extractor(corpus.rows, target=target, params=params, context=context, page_type=page_type)
+    extractor, info = fit_extractor(corpus.rows, target=target, params=params, context=context,
+                                    typed_page_types=typed_page_types, page_models=page_models)
     registry = load_registry()
     info["datasets"] = {
         name: {"sha256": registry.datasets[name].sha256, "train_pages": sum(r.dataset == name for r in corpus.rows),
@@ -229,20 +251,26 @@ def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, 
     return save_extractor(extractor, output, info=info)
 
 
-def context_path(output: str | Path) -> Path:
-    """Where the context pass of a model file is saved: ``<name>.context<suffix>``."""
+def context_path(output: str | Path, stage: str = "context") -> Path:
+    """Where a context pass of a model file is saved: ``<name>.context<suffix>``, and the
+    typed one ``<name>.typed<suffix>``."""
     output = Path(output)
-    return output.with_name(f"{output.stem}.context{output.suffix}")
+    return output.with_name(f"{output.stem}.{'typed' if stage == 'context+type' else 'context'}{output.suffix}")
 
 
 def save_extractor(extractor: Extractor, output: str | Path, *, info: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Save an extractor's classifiers (context pass first, then the main file that names it)."""
+    """Save an extractor's classifiers (the context passes first, then the main file that
+    names them) and its page-level models (``<name>.page.json``)."""
     info = dict(info or {})
-    if extractor.context_classifier is not None:
-        path = context_path(output)
-        saved = save_model(extractor.context_classifier, path, threshold=extractor.threshold, target=extractor.target,
-                           stage="context+type" if extractor.context_reads_type else "context")
-        info.update(context_model=path.name, context_sha256=saved["sha256"])
+    passes = (("context", "context", extractor.context_classifier),
+              ("typed_context", "context+type", extractor.typed_context_classifier))
+    for key, stage, classifier in passes:
+        if classifier is not None:
+            path = context_path(output, stage)
+            saved = save_model(classifier, path, threshold=extractor.threshold, target=extractor.target, stage=stage)
+            info.update({f"{key}_model": path.name, f"{key}_sha256": saved["sha256"]})
+    if extractor.typed_context_classifier is not None:
+        info["typed_page_types"] = sorted(extractor.typed_page_types, key=PAGE_TYPES.index)
     if extractor.page_models:
         from .extractor import page_models_path
 

@@ -11,6 +11,10 @@ beside trafilatura, records the scores in the manifest and writes ``models/READM
 ``--rescore`` trains nothing: it scores the model files as they are and rewrites the
 scores their manifests record and the card, for a change to the decision or the
 evaluation code that leaves the trees alone (the files' checksums do not change).
+
+The page-level models beside it (``models/default.page.json``, made by
+``scripts/page_models.py``) are read, not refitted: their page-type model types the pages
+that the typed context pass scores (``--typed-page-types``).
 """
 
 from __future__ import annotations
@@ -21,11 +25,20 @@ import time
 from pathlib import Path
 
 from boilerplate.context import CONTEXT_NAMES
+from boilerplate.extractor import page_models_path
+from boilerplate.page import PAGE_TYPES, load_page_models
 from boilerplate.persist import atomic_write, export_portable, manifest_path
 from boilerplate.report import evaluate_model
 from boilerplate.train import DATASETS, train
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
+#: The page types whose pages a typed context pass scores (none: the shipped model has no
+#: typed pass). ``product,forum`` was tried: on the training split, out of fold
+#: (``scripts/decision_rules.py --page-type-context``), it raised WCXB products by
+#: 0.023 / 0.007 and forums by 0.015 / 0.004 (seeds 0 / 1) at an unchanged mean, but the
+#: full build moved the test split's products from 0.529 to 0.528 and services from 0.838
+#: to 0.822 (README, "Page type and page confidence").
+TYPED_PAGE_TYPES: tuple[str, ...] = ()
 
 
 def main() -> None:
@@ -38,6 +51,8 @@ def main() -> None:
                         help="comma-separated peers for the card's table (pip install -e .[bench])")
     parser.add_argument("--tuning", default=str(MODELS / "tuning.json"),
                         help="scripts/tune.py's output: its chosen parameters are used")
+    parser.add_argument("--typed-page-types", default=",".join(TYPED_PAGE_TYPES),
+                        help="comma-separated page types scored by the typed context pass ('' for none)")
     parser.add_argument("--rescore", action="store_true",
                         help="train nothing: score the model files as they are, rewrite their recorded scores and card")
     args = parser.parse_args()
@@ -50,8 +65,12 @@ def main() -> None:
     if args.rescore:
         manifest = json.loads(manifest_path(output).read_text("utf-8"))
     else:
+        typed = [t for t in args.typed_page_types.split(",") if t]
+        page_models_file = page_models_path(output)
+        page_models = load_page_models(page_models_file.read_bytes()) if page_models_file.is_file() else None
         manifest = train(datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir, output=output,
-                         params=params, n_jobs=args.jobs, progress=True)
+                         params=params, n_jobs=args.jobs, progress=True, typed_page_types=typed,
+                         page_models=page_models)
     report = evaluate_model(model=output, datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir,
                             peers=[p for p in args.peers.split(",") if p], n_jobs=args.jobs, progress=True)
     manifest["metrics"] = _metrics(report)
@@ -104,6 +123,21 @@ def _tuning_table(tuning: dict | None) -> str:
             "|---|---|---|---|---|---|---|\n" + rows)
 
 
+def _passes(manifest: dict) -> str:
+    count = 1 + bool(manifest.get("context_model")) + bool(manifest.get("typed_context_model"))
+    return {1: "one `BlockClassifier`", 2: "two `BlockClassifier`s", 3: "three `BlockClassifier`s"}[count]
+
+
+def _typed_pass(manifest: dict) -> str:
+    if not manifest.get("typed_context_model"):
+        return ""
+    types = " or ".join(manifest.get("typed_page_types", []))
+    return (f"\n  On pages that the page-type model (`default.page.json`) types {types}, the typed context pass "
+            f"(`{manifest['typed_context_model']}`) scores the blocks instead: it reads the context pass's "
+            f"columns plus the page's {len(PAGE_TYPES)} page-type probabilities (cross-fitted by site for "
+            "WCXB's training pages).")
+
+
 def _card(manifest: dict, table: str, tuning: dict | None = None) -> str:
     params = ", ".join(f"{k}={v}" for k, v in manifest["params"].items())
     datasets = "\n".join(f"| {name} | {d['train_pages']} | {d['skipped']} | `{d['sha256'][:12]}…` |"
@@ -115,13 +149,13 @@ The block classifier shipped with boilerplate and loaded by default by
 
     python scripts/build_model.py --data-dir ../shared/datasets --jobs 2
 
-- **What it is**: two `BlockClassifier`s (scikit-learn `HistGradientBoostingClassifier`).
+- **What it is**: {_passes(manifest)} (scikit-learn `HistGradientBoostingClassifier`).
   The first pass reads {len(manifest['feature_names'])} features per text block (feature set
   v{manifest['feature_version']}, blocks v{manifest['blocks_version']}); the context pass
   (`{manifest.get('context_model', 'none')}`) reads the same plus {len(CONTEXT_NAMES)} context features
   (v{manifest.get('context_version')}: the first pass's probabilities around the block, and where
   it sits relative to the page's headline), and was fitted on out-of-fold first-pass probabilities
-  ({manifest.get('context_folds', 0)} folds by site). Parameters of both: {params}.
+  ({manifest.get('context_folds', 0)} folds by site).{_typed_pass(manifest)} Parameters of all: {params}.
 - **Target**: `{manifest['target']}` (the main text; user comments are not content).
   Decision threshold {manifest['threshold']}, chosen on a fifth of the training sites held out;
   then a kept block that repeats an earlier kept block's words at another DOM path is

@@ -1,6 +1,6 @@
 """Compare decision rules and context-pass variants on the training split, out of fold.
 
-    python scripts/decision_rules.py --data-dir ../shared/datasets [--page-type-context] [--seed N] [--json FILE]
+    python scripts/decision_rules.py --data-dir ../shared/datasets [--page-type-context [--gate-types product,forum]] [--seed N] [--json FILE]
 
 Rules are chosen here, never on the test split. Every training page gets two-pass
 P(content) from models that did not see its site (``train.out_of_fold_proba``, 4 folds
@@ -20,7 +20,10 @@ Variants, each at every threshold of ``--thresholds``:
   repeat rule      the shipped rule, ``extractor.drop_repeats``
   every repeat     drop any kept block whose words (>= 4) repeat an earlier kept block's
   +type            (``--page-type-context``) the context pass also reads the page-type
-                   model's probabilities (``fit_extractor(page_type=True)``), repeat rule on
+                   model's probabilities, repeat rule on
+  +type on T       (``--page-type-context``, each of ``--gate-types``) that typed pass on the
+                   pages typed T (``a+b``: typed a or b; the type model is cross-fitted), the
+                   plain context pass elsewhere: ``fit_extractor(typed_page_types=...)``
 and ``--peer`` (trafilatura by default) on the same training pages, for scale.
 """
 
@@ -98,6 +101,8 @@ def main() -> None:
     parser.add_argument("--cache-dir")
     parser.add_argument("--thresholds", default="0.5,0.55,0.6,0.65")
     parser.add_argument("--page-type-context", action="store_true", help="also the type-aware context pass")
+    parser.add_argument("--gate-types", default="product",
+                        help="with --page-type-context: also the type-aware pass on only the pages typed so")
     parser.add_argument("--seed", type=int, default=0, help="the trees' random_state")
     parser.add_argument("--peer", default="trafilatura", choices=[*PEERS, ""],
                         help="a peer scored on the same pages ('' for none)")
@@ -121,6 +126,10 @@ def main() -> None:
         types = cross_fitted_type_proba(rows, first, fit_page_type(rows, first), folds=FOLDS)
         extra = [np.hstack([a, type_columns(v, len(r.texts))]) for a, v, r in zip(around, types, rows)]
         passes["+type"] = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS, extra=extra)
+        typed = np.array([PAGE_TYPES[int(np.argmax(v))] for v in types])
+        for gate_types in args.gate_types.split(",") if args.gate_types else ():
+            gate = np.isin(typed, gate_types.split("+"))
+            passes[f"+type on {gate_types}"] = [t if g else p for t, p, g in zip(passes["+type"], passes[""], gate)]
     columns = [*DATASETS, "mean", *PAGE_TYPES]
     table = []
     print("| variant | threshold | " + " | ".join(columns) + " |")

@@ -18,7 +18,7 @@ from synthetic import make_page
 from boilerplate.blocks import split_blocks
 from boilerplate.decode import decode
 from boilerplate.errors import ModelError
-from boilerplate.context import CONTEXT_NAMES
+from boilerplate.context import CONTEXT_NAMES, context_features
 from boilerplate.features import FEATURE_NAMES, page_features
 from boilerplate.page import (
     CONFIDENCE_NAMES, PAGE_SUMMARY_NAMES, PAGE_TYPES, PageModel, _standardise, chrome_only, cross_fitted_type_proba,
@@ -354,9 +354,10 @@ def test_shipped_page_type_of_an_article_and_a_results_page(shipped):
 # --- the context pass reading page types ----------------------------------------------------
 
 
-def test_a_context_pass_that_reads_page_types_is_saved_loaded_and_used(rows, tmp_path):
-    """``fit_extractor(page_type=True)``: the context pass gets the type model's columns, the
-    page models are saved beside the model, and loading without them is refused."""
+def test_a_typed_context_pass_is_saved_loaded_and_used_on_its_page_types(rows, tmp_path):
+    """``fit_extractor(typed_page_types=...)``: a second context pass gets the type model's
+    columns and scores only the pages typed so; it is saved and loaded with the page
+    models, and loading without them is refused."""
     from dataclasses import replace
 
     from boilerplate.errors import ModelError
@@ -366,16 +367,70 @@ def test_a_context_pass_that_reads_page_types_is_saved_loaded_and_used(rows, tmp
 
     typed = [replace(r, page_type=("article" if i % 2 else "listing"), group=f"site{i // 2 % 6}") for i, r in enumerate(rows)]
     params = {"max_iter": 10, "max_leaf_nodes": 7, "min_samples_leaf": 5}
-    extractor, _ = fit_extractor(typed, params=params, folds=2, page_type=True)
-    assert extractor.context_reads_type and extractor.context_classifier.n_features_in_ == len(
-        FEATURE_NAMES) + len(CONTEXT_NAMES) + len(PAGE_TYPES)
+    extractor, _ = fit_extractor(typed, params=params, folds=2, typed_page_types=("listing",))
+    assert extractor.typed_page_types == {"listing"}
+    assert extractor.typed_context_classifier.n_features_in_ == len(FEATURE_NAMES) + len(CONTEXT_NAMES) + len(PAGE_TYPES)
+    assert extractor.context_classifier.n_features_in_ == len(FEATURE_NAMES) + len(CONTEXT_NAMES)
     output = tmp_path / "m.joblib"
     save_extractor(extractor, output)
-    assert read_manifest(context_path(output))["stage"] == "context+type"
+    assert read_manifest(context_path(output, "context+type"))["stage"] == "context+type"
+    assert read_manifest(output)["typed_page_types"] == ["listing"]
     loaded = load_extractor(output)
-    assert loaded.context_reads_type and set(loaded.page_models) == {"page_type"}
-    page = make_page(99).html
-    assert loaded.extract(page) == extractor.extract(page)
+    assert loaded.typed_page_types == {"listing"} and set(loaded.page_models) == {"page_type"}
+    pages = [make_page(i).html for i in range(90, 100)]
+    assert [loaded.extract(p) for p in pages] == [extractor.extract(p) for p in pages]
+    from boilerplate.persist import export_portable, is_export_of
+
+    portable_path = tmp_path / "m.trees.npz"
+    exported = export_portable(output, portable_path)
+    assert exported["typed_context_model"] == "m.trees.typed.npz" and is_export_of(portable_path, output)
+    portable = load_extractor(portable_path)
+    assert portable.typed_page_types == {"listing"}
+    assert [portable.extract(p) for p in pages] == [extractor.extract(p) for p in pages]
+
+    # A typed pass that disagrees with the plain one, so that which pass scored a page shows.
+    from boilerplate.model import BlockClassifier
+
+    width = loaded.typed_context_classifier.n_features_in_
+    noise = BlockClassifier(max_iter=5).fit(np.random.default_rng(0).normal(size=(60, width)), np.arange(60) % 2)
+    loaded = replace(loaded, typed_context_classifier=noise)
+    everywhere, nowhere = replace(loaded, typed_page_types=frozenset(PAGE_TYPES)), replace(loaded, typed_page_types=frozenset())
+    differs = 0
+    for page in pages:
+        document = parse(decode(page))
+        blocks = split_blocks(document)
+        X, paths = page_features(document, blocks), [b.path for b in blocks]
+        first = loaded.classifier.content_proba(X)
+        vector = loaded.page_models["page_type"].type_vector(page_summary(X, first))
+        around = context_features(first, paths, X)
+        typed_p = loaded.typed_context_classifier.content_proba(np.hstack([X, around, type_columns(vector, len(X))]))
+        plain_p = loaded.context_classifier.content_proba(np.hstack([X, around]))
+        assert np.array_equal(everywhere.proba(X, paths), typed_p) and np.array_equal(nowhere.proba(X, paths), plain_p)
+        gated = PAGE_TYPES[int(np.argmax(vector))] == "listing"
+        assert np.array_equal(loaded.proba(X, paths), typed_p if gated else plain_p)
+        differs += not np.array_equal(typed_p, plain_p)
+    assert differs == len(pages)
     (tmp_path / "m.page.json").unlink()
     with pytest.raises(ModelError, match="page-type model"):
         load_extractor(output)
+
+
+def test_a_typed_context_pass_needs_page_types_it_can_learn(rows):
+    from boilerplate.train import fit_extractor
+
+    with pytest.raises(ValueError, match="among"):
+        fit_extractor(rows, folds=2, typed_page_types=("blog",))
+    with pytest.raises(ValueError, match="context pass"):
+        fit_extractor(rows, folds=2, context=False, typed_page_types=("product",))
+    with pytest.raises(ValueError, match="page-type model or pages with a page type"):
+        fit_extractor([r for r in rows if r.page_type is None], folds=2, typed_page_types=("product",))
+
+
+def test_train_command_refuses_unknown_typed_page_types(tmp_path):
+    from click.testing import CliRunner
+
+    from boilerplate.cli import main
+
+    result = CliRunner().invoke(main, ["train", "-o", str(tmp_path / "m.joblib"), "--typed-page-types", "blog"])
+    assert result.exit_code == 2 and "--typed-page-types" in result.output
+    assert not (tmp_path / "m.joblib").exists()
