@@ -78,6 +78,14 @@ def lowercase_keyword_index() -> dict[str, tuple[tuple[str, int], ...]]:
     return {first: tuple(pairs) for first, pairs in index.items()}
 
 
+@lru_cache(maxsize=1)
+def ad_labels() -> frozenset[tuple[str, ...]]:
+    """The phrases of the ``advert`` keyword group as lower-cased ``\\w+`` token tuples: the
+    whole text of an ad slot's label ("Advertisement", "Sponsored", …)."""
+    groups = dict(json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"])
+    return frozenset(tuple(re.findall(r"\w+", phrase.lower())) for phrase in groups["advert"])
+
+
 def _is_word_char(char: str) -> bool:
     return re.match(r"\w", char) is not None
 

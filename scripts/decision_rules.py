@@ -17,8 +17,11 @@ seed: rerun with ``--seed 1`` to see how much (Readability's 84 pages move most)
 
 Variants, each at every threshold of ``--thresholds``:
   repeats kept     P(content) >= threshold
-  repeat rule      the shipped rule, ``extractor.drop_repeats``
-  every repeat     drop any kept block whose words (>= 4) repeat an earlier kept block's
+  repeat rule      the repeat rule alone, ``extractor.drop_repeats``
+  every repeat     drop any kept block whose words (>= 4) repeat an earlier kept block's,
+                   wherever it sits
+  repeat + ad-label rule
+                   the shipped decision: the repeat rule, then ``extractor.drop_ad_labels``
   +type            (``--page-type-context``) the context pass also reads the page-type
                    model's probabilities, repeat rule on
   +type on T       (``--page-type-context``, each of ``--gate-types``) that typed pass on the
@@ -40,7 +43,7 @@ from page_models import DEV_PARAMS  # scripts/ is on the path: the dev trees of 
 
 from boilerplate.context import context_features
 from boilerplate.evaluate import PageScore, run_system, score_text, summarize_scores
-from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_repeats
+from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_ad_labels, drop_repeats
 from boilerplate.metrics import tokens
 from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, type_columns
 from boilerplate.peers import PEERS, load_peer
@@ -73,6 +76,7 @@ RULES: dict[str, Callable[[Sequence[_Block], np.ndarray], np.ndarray]] = {
     "repeats kept": lambda blocks, labels: labels,
     "repeat rule": drop_repeats,
     "every repeat": drop_every_repeat,
+    "repeat + ad-label rule": lambda blocks, labels: drop_ad_labels(blocks, drop_repeats(blocks, labels)),
 }
 
 

@@ -12,6 +12,8 @@ from synthetic import make_page
 import boilerplate
 from boilerplate.errors import InputError
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def test_extracts_the_article_of_an_unseen_page(tiny_extractor):
     page = make_page(1000)
@@ -182,6 +184,25 @@ def test_repeats_at_the_same_path_are_kept() -> None:
               block(2, "body>aside>p", _REPEATED.upper()), block(3, "body>aside>p", "Other text of five words.")]
     assert drop_repeats(blocks, np.array([True, True, True, True])).tolist() == [True, True, False, True]
     assert drop_repeats(blocks, np.array([False, True, True, False])).tolist() == [False, True, False, False]
+
+
+def test_a_kept_ad_label_is_dropped_and_nothing_else() -> None:
+    from boilerplate.blocks import Block
+    from boilerplate.extractor import drop_ad_labels
+
+    texts = ["Advertisement", "ADVERTISEMENT:", "Sponsored", "Paid content", "Advertisement feature: a new bakery",
+             "Advertising", "Our advertising policy explains how ads are chosen.", "Ad"]
+    blocks = [Block(i, t, "div", "body>article>div", 3, 0, 0, 0, 0, 0) for i, t in enumerate(texts)]
+    kept = drop_ad_labels(blocks, np.ones(len(texts), dtype=bool)).tolist()
+    assert kept == [False, False, False, False, True, False, True, True]
+    assert drop_ad_labels(blocks, np.zeros(len(texts), dtype=bool)).tolist() == [False] * len(texts)
+
+
+def test_the_bundled_example_keeps_its_story_not_its_ad_slot() -> None:
+    text = boilerplate.extract((REPO / "datasets" / "examples" / "article.html").read_bytes())
+    assert "Advertisement" in (REPO / "datasets" / "examples" / "article.html").read_text("utf-8")
+    assert "Advertisement" not in text.split("\n\n")
+    assert text.startswith("River towns rebuild after the spring floods") and "Helen Marsh" in text
 
 
 def test_keep_repeats_turns_the_rule_off(tiny_extractor) -> None:

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from boilerplate.blocks import split_blocks
 from boilerplate.decode import decode, decode_bytes
 from boilerplate.errors import InputError
-from boilerplate.extractor import drop_repeats
+from boilerplate.extractor import drop_ad_labels, drop_repeats
 from boilerplate.parse import parse
 from boilerplate.persist import save_model
 from boilerplate.portable import to_portable
@@ -66,7 +66,7 @@ def check_page(page, extractor) -> None:
     assert [b.text for b in predicted] == [b.text for b in blocks]
     assert all(0.0 <= b.proba <= 1.0 for b in predicted)
     above = np.array([b.proba >= extractor.threshold for b in predicted], dtype=bool)
-    assert [b.label for b in predicted] == drop_repeats(predicted, above).tolist()
+    assert [b.label for b in predicted] == drop_ad_labels(predicted, drop_repeats(predicted, above)).tolist()
 
 
 # ---------------------------------------------------------------- strategies
