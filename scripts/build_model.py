@@ -155,7 +155,7 @@ The block classifier shipped with boilerplate and loaded by default by
   (`{manifest.get('context_model', 'none')}`) reads the same plus {len(CONTEXT_NAMES)} context features
   (v{manifest.get('context_version')}: the first pass's probabilities around the block, and where
   it sits relative to the page's headline), and was fitted on out-of-fold first-pass probabilities
-  ({manifest.get('context_folds', 0)} folds by site).{_typed_pass(manifest)} Parameters of all: {params}.
+  ({manifest.get('context_folds', 0)} folds by site).{_typed_pass(manifest)} Parameters of every pass: {params}.
 - **Target**: `{manifest['target']}` (the main text; user comments are not content).
   Decision threshold {manifest['threshold']}, chosen on a fifth of the training sites held out;
   then a kept block that repeats an earlier kept block's words at another DOM path is
