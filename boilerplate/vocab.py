@@ -32,9 +32,16 @@ def class_groups() -> tuple[tuple[str, ...], re.Pattern[str]]:
 
 
 @lru_cache(maxsize=1)
+def _keyword_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The text keyword groups of ``data/keywords.json``: (name, phrases), in file order."""
+    groups = json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"]
+    return tuple((name, tuple(phrases)) for name, phrases in groups)
+
+
+@lru_cache(maxsize=1)
 def text_keywords() -> tuple[tuple[str, ...], re.Pattern[str]]:
     """Names of the text keyword groups and one case-insensitive pattern with groups ``g0``, …"""
-    groups = json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"]
+    groups = _keyword_groups()
     names = tuple(name for name, _ in groups)
     alternatives = [
         f"(?P<g{i}>" + "|".join(rf"\b{re.escape(p)}\b" for p in sorted(phrases, key=len, reverse=True)) + ")"
@@ -52,7 +59,7 @@ def lowercase_keywords() -> re.Pattern[str]:
     phrase. Groups are ``g<i>`` (phrases starting with a word character) and ``n<i>``
     (the others, such as ``©``), so ``int(match.lastgroup[1:])`` is the group index.
     """
-    groups = json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"]
+    groups = _keyword_groups()
     firsts = sorted({p[0].lower() for _, phrases in groups for p in phrases if _is_word_char(p[0])})
     word_led, other = [], []
     for i, (_, phrases) in enumerate(groups):
@@ -69,7 +76,7 @@ def lowercase_keywords() -> re.Pattern[str]:
 def lowercase_keyword_index() -> dict[str, tuple[tuple[str, int], ...]]:
     """The phrases of :func:`lowercase_keywords` by first character, as ``(phrase, group)``
     in the order that pattern tries them (for the compiled matcher, ``_phrases.pyx``)."""
-    groups = json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"]
+    groups = _keyword_groups()
     ordered = [(p.lower(), i) for i, (_, phrases) in enumerate(groups) for p in sorted(phrases, key=len, reverse=True)]
     ordered.sort(key=lambda pair: not _is_word_char(pair[0][0]))  # stable: word-led phrases first, as in the pattern
     index: dict[str, list[tuple[str, int]]] = {}
@@ -82,7 +89,7 @@ def lowercase_keyword_index() -> dict[str, tuple[tuple[str, int], ...]]:
 def ad_labels() -> frozenset[tuple[str, ...]]:
     """The phrases of the ``advert`` keyword group as lower-cased ``\\w+`` token tuples: the
     whole text of an ad slot's label ("Advertisement", "Sponsored", …)."""
-    groups = dict(json.loads((_DATA / "keywords.json").read_text("utf-8"))["groups"])
+    groups = dict(_keyword_groups())
     return frozenset(tuple(re.findall(r"\w+", phrase.lower())) for phrase in groups["advert"])
 
 
