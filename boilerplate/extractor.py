@@ -18,7 +18,7 @@ from .errors import ModelError
 from .features import page_features, word_sequence_keys
 from .metrics import tokens
 from .parse import parse
-from .persist import LoadOnce, is_export_of, load_model
+from .persist import COMPANIONS, LoadOnce, is_export_of, load_model
 from .page import PAGE_TYPES, PageModel, load_page_models, page_summary, type_columns
 from .portable import PortableClassifier
 from .vocab import ad_labels
@@ -240,8 +240,7 @@ def load_extractor(path: str | os.PathLike[str]) -> Extractor:
     loaded too, and each checksum must be the one the main manifest recorded.
     """
     classifier, manifest = load_model(path)
-    context = _companion(Path(path), manifest, "context", "context")
-    typed = _companion(Path(path), manifest, "typed_context", "context+type")
+    context, typed = (_companion(Path(path), manifest, key, stage) for key, stage, _ in COMPANIONS)
     page_models = _page_models(Path(path))
     if typed is not None and "page_type" not in (page_models or {}):
         raise ModelError(f"{path}: its typed context pass reads page types, but {page_models_path(Path(path)).name} "

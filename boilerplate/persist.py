@@ -47,8 +47,8 @@ FILE_FORMATS = {".joblib": "joblib", ".npz": "portable-npz"}
 #: A model is one to three files of one classifier each: the first pass, optionally a
 #: context pass (``<name>.context.<suffix>``) that also reads the first pass's probabilities,
 #: and a typed context pass (``<name>.typed.<suffix>``) that reads the page type too.
-#: The main manifest names the others (``<key>_model``, ``<key>_sha256``).
-COMPANIONS = (("context", "context"), ("typed_context", "typed"))
+#: The main manifest names the others (``<key>_model``, ``<key>_sha256``): key, stage, file suffix.
+COMPANIONS = (("context", "context", "context"), ("typed_context", "context+type", "typed"))
 STAGES = ("first", "context", "context+type")
 
 
@@ -58,6 +58,13 @@ def stage_feature_names(stage: str) -> list[str]:
 
     names = list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if stage in ("context", "context+type") else [])
     return names + (list(PAGE_TYPE_CONTEXT_NAMES) if stage == "context+type" else [])
+
+
+def companion_path(model_path: str | os.PathLike[str], stage: str) -> Path:
+    """Where a model file's pass of ``stage`` (one of ``COMPANIONS``) is saved: ``<name>.<suffix><ext>``."""
+    suffix = next(suffix for _, companion_stage, suffix in COMPANIONS if companion_stage == stage)
+    model_path = Path(model_path)
+    return model_path.with_name(f"{model_path.stem}.{suffix}{model_path.suffix}")
 
 
 def manifest_path(model_path: str | os.PathLike[str]) -> Path:
@@ -212,12 +219,11 @@ def export_portable(source: str | os.PathLike[str], dest: str | os.PathLike[str]
            "stage", "context_version"}
     info = {k: v for k, v in manifest.items() if k not in own}
     info["exported_from"] = {"model_file": Path(source).name, "sha256": manifest["sha256"],
-                             **{f"{key}_sha256": manifest.get(f"{key}_sha256") for key, _ in COMPANIONS},
+                             **{f"{key}_sha256": manifest.get(f"{key}_sha256") for key, _, _ in COMPANIONS},
                              "versions": manifest.get("versions", {})}
-    for key, suffix in COMPANIONS:  # a two- or three-pass model: export its other passes too, and name those
+    for key, stage, _ in COMPANIONS:  # a two- or three-pass model: export its other passes too, and name those
         if manifest.get(f"{key}_model"):
-            dest_path = Path(dest)
-            companion_dest = dest_path.with_name(f"{dest_path.stem}.{suffix}{dest_path.suffix}")
+            companion_dest = companion_path(dest, stage)
             companion = export_portable(Path(source).parent / manifest[f"{key}_model"], companion_dest)
             info.update({f"{key}_model": companion_dest.name, f"{key}_sha256": companion["sha256"]})
     portable = classifier if isinstance(classifier, PortableClassifier) else to_portable(classifier)
@@ -234,7 +240,7 @@ def is_export_of(portable: str | os.PathLike[str], source: str | os.PathLike[str
         return False
     return (Path(portable).is_file() and exported.get("model_file") == Path(source).name
             and exported.get("sha256") == current.get("sha256")
-            and all(exported.get(f"{key}_sha256") == current.get(f"{key}_sha256") for key, _ in COMPANIONS))
+            and all(exported.get(f"{key}_sha256") == current.get(f"{key}_sha256") for key, _, _ in COMPANIONS))
 
 
 def load_model(path: str | os.PathLike[str], *, feature_names: Sequence[str] | None = None,

@@ -25,7 +25,7 @@ from .errors import DatasetError
 from .extractor import TARGETS, Extractor
 from .model import BlockClassifier
 from .page import PAGE_TYPES, PageModel, cross_fitted_type_proba, fit_page_type, page_models_json, type_columns
-from .persist import atomic_write, save_model
+from .persist import COMPANIONS, atomic_write, companion_path, save_model
 from .splits import split_of
 from .trainset import PageRows, Skipped, cached_rows, stack
 
@@ -160,7 +160,8 @@ def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: 
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
     unknown = set(typed_page_types) - set(PAGE_TYPES)
     if unknown or (typed_page_types and not context):
-        raise ValueError(f"typed_page_types must be among {PAGE_TYPES} and need the context pass, not {sorted(unknown)}")
+        raise ValueError(f"typed_page_types must be among {PAGE_TYPES} and need the context pass, "
+                         f"not {sorted(unknown)}")
     page_models = dict(page_models or {})
     if typed_page_types and "page_type" not in page_models and not any(r.page_type in PAGE_TYPES for r in rows):
         raise ValueError("a typed context pass needs a page-type model or pages with a page type (WCXB's)")
@@ -253,20 +254,19 @@ def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, 
 
 def context_path(output: str | Path, stage: str = "context") -> Path:
     """Where a context pass of a model file is saved: ``<name>.context<suffix>``, and the
-    typed one ``<name>.typed<suffix>``."""
-    output = Path(output)
-    return output.with_name(f"{output.stem}.{'typed' if stage == 'context+type' else 'context'}{output.suffix}")
+    typed one ``<name>.typed<suffix>`` (``persist.COMPANIONS``)."""
+    return companion_path(output, stage)
 
 
 def save_extractor(extractor: Extractor, output: str | Path, *, info: dict[str, Any] | None = None) -> dict[str, Any]:
     """Save an extractor's classifiers (the context passes first, then the main file that
     names them) and its page-level models (``<name>.page.json``)."""
     info = dict(info or {})
-    passes = (("context", "context", extractor.context_classifier),
-              ("typed_context", "context+type", extractor.typed_context_classifier))
-    for key, stage, classifier in passes:
+    classifiers = {"context": extractor.context_classifier, "context+type": extractor.typed_context_classifier}
+    for key, stage, _ in COMPANIONS:
+        classifier = classifiers[stage]
         if classifier is not None:
-            path = context_path(output, stage)
+            path = companion_path(output, stage)
             saved = save_model(classifier, path, threshold=extractor.threshold, target=extractor.target, stage=stage)
             info.update({f"{key}_model": path.name, f"{key}_sha256": saved["sha256"]})
     if extractor.typed_context_classifier is not None:
