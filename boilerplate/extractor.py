@@ -19,7 +19,7 @@ from .features import page_features, word_sequence_keys
 from .metrics import tokens
 from .parse import parse
 from .persist import COMPANIONS, LoadOnce, is_export_of, load_model
-from .page import PAGE_TYPES, PageModel, load_page_models, page_summary, type_columns
+from .page import PAGE_TYPES, PageModel, load_page_models, page_summary, top_type, type_columns
 from .portable import PortableClassifier
 from .vocab import ad_labels
 
@@ -76,7 +76,7 @@ class Extractor:
         around = context_features(first, paths, X)
         if self.typed_context_classifier is not None:
             vector = self.page_models["page_type"].type_vector(page_summary(X, first))
-            if PAGE_TYPES[int(np.argmax(vector))] in self.typed_page_types:
+            if top_type(vector) in self.typed_page_types:
                 typed = np.hstack([X, around, type_columns(vector, len(X))])
                 return first, self.typed_context_classifier.content_proba(typed)
         return first, self.context_classifier.content_proba(np.hstack([X, around]))

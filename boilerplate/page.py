@@ -580,6 +580,13 @@ def cross_fitted_type_proba(rows: Sequence[Any], first_probas: Sequence[np.ndarr
     return out
 
 
+def top_type(vector: np.ndarray) -> str:
+    """The most probable of ``PAGE_TYPES`` in a type vector (:meth:`PageModel.type_vector`):
+    the type that decides whether a typed context pass scores the page, in training and at
+    prediction alike."""
+    return PAGE_TYPES[int(np.argmax(vector))]
+
+
 def type_columns(vector: np.ndarray, n_blocks: int) -> np.ndarray:
     """A page's type vector repeated for each of its blocks: the ``PAGE_TYPE_CONTEXT_NAMES``
     columns a context pass would append, shape ``(n_blocks, len(PAGE_TYPES))``."""

@@ -24,7 +24,9 @@ from .context import context_features
 from .errors import DatasetError
 from .extractor import TARGETS, Extractor
 from .model import BlockClassifier
-from .page import PAGE_TYPES, PageModel, cross_fitted_type_proba, fit_page_type, page_models_json, type_columns
+from .page import (
+    PAGE_TYPES, PageModel, cross_fitted_type_proba, fit_page_type, page_models_json, top_type, type_columns,
+)
 from .persist import COMPANIONS, atomic_write, companion_path, save_model
 from .splits import split_of
 from .trainset import PageRows, Skipped, cached_rows, stack
@@ -188,7 +190,7 @@ def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: 
             typed = _fit(rows, target, params, typed_extra)
             if tune:
                 held = _fit(fit_rows, target, params, [e for e, v in zip(typed_extra, validation) if not v])
-                gated = [PAGE_TYPES[int(np.argmax(t))] in typed_page_types for t, v in zip(types, validation) if v]
+                gated = [top_type(t) in typed_page_types for t, v in zip(types, validation) if v]
                 val_extra = [e for e, v in zip(typed_extra, validation) if v]
                 probas = [held.content_proba(np.hstack([r.X, e])) if g else p
                           for r, e, g, p in zip(val_rows, val_extra, gated, probas)]
@@ -252,10 +254,9 @@ def train(*, datasets: Sequence[str] = DATASETS, data_dir=None, cache_dir=None, 
     return save_extractor(extractor, output, info=info)
 
 
-def context_path(output: str | Path, stage: str = "context") -> Path:
-    """Where a context pass of a model file is saved: ``<name>.context<suffix>``, and the
-    typed one ``<name>.typed<suffix>`` (``persist.COMPANIONS``)."""
-    return companion_path(output, stage)
+def context_path(output: str | Path) -> Path:
+    """Where the context pass of a model file is saved: ``<name>.context<suffix>``."""
+    return companion_path(output, "context")
 
 
 def save_extractor(extractor: Extractor, output: str | Path, *, info: dict[str, Any] | None = None) -> dict[str, Any]:

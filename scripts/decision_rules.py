@@ -45,7 +45,7 @@ from boilerplate.context import context_features
 from boilerplate.evaluate import PageScore, run_system, score_text, summarize_scores
 from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_ad_labels, drop_repeats
 from boilerplate.metrics import tokens
-from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, type_columns
+from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, top_type, type_columns
 from boilerplate.peers import PEERS, load_peer
 from boilerplate.persist import atomic_write
 from boilerplate.train import DATASETS, load_corpus, out_of_fold_proba
@@ -130,7 +130,7 @@ def main() -> None:
         types = cross_fitted_type_proba(rows, first, fit_page_type(rows, first), folds=FOLDS)
         extra = [np.hstack([a, type_columns(v, len(r.texts))]) for a, v, r in zip(around, types, rows)]
         passes["+type"] = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS, extra=extra)
-        typed = np.array([PAGE_TYPES[int(np.argmax(v))] for v in types])
+        typed = np.array([top_type(v) for v in types])
         for gate_types in args.gate_types.split(",") if args.gate_types else ():
             gate = np.isin(typed, gate_types.split("+"))
             passes[f"+type on {gate_types}"] = [t if g else p for t, p, g in zip(passes["+type"], passes[""], gate)]

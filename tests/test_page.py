@@ -363,7 +363,8 @@ def test_a_typed_context_pass_is_saved_loaded_and_used_on_its_page_types(rows, t
     from boilerplate.errors import ModelError
     from boilerplate.extractor import load_extractor
     from boilerplate.persist import read_manifest
-    from boilerplate.train import context_path, fit_extractor, save_extractor
+    from boilerplate.persist import companion_path
+    from boilerplate.train import fit_extractor, save_extractor
 
     typed = [replace(r, page_type=("article" if i % 2 else "listing"), group=f"site{i // 2 % 6}") for i, r in enumerate(rows)]
     params = {"max_iter": 10, "max_leaf_nodes": 7, "min_samples_leaf": 5}
@@ -373,7 +374,7 @@ def test_a_typed_context_pass_is_saved_loaded_and_used_on_its_page_types(rows, t
     assert extractor.context_classifier.n_features_in_ == len(FEATURE_NAMES) + len(CONTEXT_NAMES)
     output = tmp_path / "m.joblib"
     save_extractor(extractor, output)
-    assert read_manifest(context_path(output, "context+type"))["stage"] == "context+type"
+    assert read_manifest(companion_path(output, "context+type"))["stage"] == "context+type"
     assert read_manifest(output)["typed_page_types"] == ["listing"]
     loaded = load_extractor(output)
     assert loaded.typed_page_types == {"listing"} and set(loaded.page_models) == {"page_type"}
