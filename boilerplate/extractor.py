@@ -68,18 +68,21 @@ class Extractor:
         """P(content) of one page's blocks from their feature matrix and DOM paths."""
         return self._passes(X, paths)[1]
 
-    def _passes(self, X: np.ndarray, paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The first pass's P(content) and the final one (the context pass's, when there is one)."""
+    def _passes(self, X: np.ndarray, paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The first pass's P(content), the final one (the context pass's, when there is one),
+        and the page summary when the typed pass's gate needed it (else None)."""
         first = self.classifier.content_proba(X)
         if self.context_classifier is None or len(X) == 0:
-            return first, first
+            return first, first, None
         around = context_features(first, paths, X)
+        summary = None
         if self.typed_context_classifier is not None:
-            vector = self.page_models["page_type"].type_vector(page_summary(X, first))
+            summary = page_summary(X, first)
+            vector = self.page_models["page_type"].type_vector(summary)
             if top_type(vector) in self.typed_page_types:
                 typed = np.hstack([X, around, type_columns(vector, len(X))])
-                return first, self.typed_context_classifier.content_proba(typed)
-        return first, self.context_classifier.content_proba(np.hstack([X, around]))
+                return first, self.typed_context_classifier.content_proba(typed), summary
+        return first, self.context_classifier.content_proba(np.hstack([X, around])), summary
 
     def analyze(self, page: Any, *, threshold: float | None = None, headline: bool | None = None,
                 min_confidence: float | None = None) -> PageResult:
@@ -103,11 +106,12 @@ class Extractor:
         if not blocks:
             return [], np.zeros(0), np.zeros(0, dtype=bool), 0.0, None, False
         X = page_features(document, blocks)
-        first, proba = self._passes(X, [b.path for b in blocks])
+        first, proba, summary = self._passes(X, [b.path for b in blocks])
         labels = self.decide(blocks, proba, threshold=threshold, headline=headline)
         confidence, page_type = 1.0, None
         if self.page_models and (page_level or min_confidence is not None):
-            summary = page_summary(X, first)
+            if summary is None:
+                summary = page_summary(X, first)
             if "confidence" in self.page_models:
                 confidence = float(self.page_models["confidence"].confidence(summary))
             if "page_type" in self.page_models:

@@ -409,6 +409,8 @@ def test_a_typed_context_pass_is_saved_loaded_and_used_on_its_page_types(rows, t
         assert np.array_equal(everywhere.proba(X, paths), typed_p) and np.array_equal(nowhere.proba(X, paths), plain_p)
         gated = PAGE_TYPES[int(np.argmax(vector))] == "listing"
         assert np.array_equal(loaded.proba(X, paths), typed_p if gated else plain_p)
+        # the summary that gated the pass also gives the reported type
+        assert loaded.analyze(page).page_type == loaded.page_models["page_type"].predict(page_summary(X, first))
         differs += not np.array_equal(typed_p, plain_p)
     assert differs == len(pages)
     (tmp_path / "m.page.json").unlink()
