@@ -150,13 +150,13 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
 def train(data_dir, cache_dir, datasets, target, output, max_iter, jobs, context, on_error, left_out_file,
           typed_page_types) -> None:
     """Train a model on the training split of the public datasets."""
-    from .page import PAGE_TYPES
-    from .train import train as run_train
+    from .train import check_typed_page_types, train as run_train
 
     typed = [t.strip() for t in typed_page_types.split(",") if t.strip()]
-    if set(typed) - set(PAGE_TYPES) or (typed and not context):
-        raise click.BadParameter(f"page types among {', '.join(PAGE_TYPES)}, with --context",
-                                 param_hint="--typed-page-types")
+    try:  # before the minutes of reading the datasets
+        check_typed_page_types(typed, context=context)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--typed-page-types") from None
     left: list = []
     manifest = run_train(datasets=_names(datasets), data_dir=data_dir, cache_dir=cache_dir, output=output,
                          target=target, params={"max_iter": max_iter}, context=context, n_jobs=jobs, progress=True,

@@ -146,6 +146,16 @@ def out_of_fold_proba(rows: Sequence[PageRows], *, target: str, params: dict[str
     return [p if p is not None else np.zeros(len(r.texts)) for p, r in zip(out, rows)]
 
 
+def check_typed_page_types(typed_page_types: Sequence[str], *, context: bool) -> None:
+    """Raise ValueError unless every type is one of ``PAGE_TYPES`` and there is a context
+    pass for the typed pass to stand beside."""
+    unknown = set(typed_page_types) - set(PAGE_TYPES)
+    if unknown:
+        raise ValueError(f"typed page types must be among {', '.join(PAGE_TYPES)}, not {', '.join(sorted(unknown))}")
+    if typed_page_types and not context:
+        raise ValueError("a typed context pass stands beside the context pass: it needs the context pass on")
+
+
 def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: dict[str, Any] | None = None,
                   context: bool = True, folds: int = 4, tune_threshold: bool = True,
                   typed_page_types: Sequence[str] = (), page_models: dict[str, PageModel] | None = None,
@@ -160,10 +170,7 @@ def fit_extractor(rows: Sequence[PageRows], *, target: str = "article", params: 
     ``page_models`` are kept with the extractor."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
-    unknown = set(typed_page_types) - set(PAGE_TYPES)
-    if unknown or (typed_page_types and not context):
-        raise ValueError(f"typed_page_types must be among {PAGE_TYPES} and need the context pass, "
-                         f"not {sorted(unknown)}")
+    check_typed_page_types(typed_page_types, context=context)
     page_models = dict(page_models or {})
     if typed_page_types and "page_type" not in page_models and not any(r.page_type in PAGE_TYPES for r in rows):
         raise ValueError("a typed context pass needs a page-type model or pages with a page type (WCXB's)")

@@ -435,5 +435,10 @@ def test_train_command_refuses_unknown_typed_page_types(tmp_path):
     from boilerplate.cli import main
 
     result = CliRunner().invoke(main, ["train", "-o", str(tmp_path / "m.joblib"), "--typed-page-types", "blog"])
-    assert result.exit_code == 2 and "--typed-page-types" in result.output
+    assert result.exit_code == 2 and "--typed-page-types" in result.output and "blog" in result.output
+    assert not (tmp_path / "m.joblib").exists()
+    # a typed pass stands beside a context pass: without one it is refused the same way
+    result = CliRunner().invoke(main, ["train", "-o", str(tmp_path / "m.joblib"), "--no-context",
+                                       "--typed-page-types", "product"])
+    assert result.exit_code == 2 and "context pass" in result.output
     assert not (tmp_path / "m.joblib").exists()
