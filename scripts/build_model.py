@@ -66,8 +66,8 @@ def main() -> None:
         manifest = json.loads(manifest_path(output).read_text("utf-8"))
     else:
         typed = [t for t in args.typed_page_types.split(",") if t]
-        page_models_file = page_models_path(output)
-        page_models = load_page_models(page_models_file.read_bytes()) if page_models_file.is_file() else None
+        page_models_file = page_models_path(output)  # scripts/page_models.py's; rewritten only for a typed pass
+        page_models = load_page_models(page_models_file.read_bytes()) if typed and page_models_file.is_file() else None
         manifest = train(datasets=DATASETS, data_dir=args.data_dir, cache_dir=args.cache_dir, output=output,
                          params=params, n_jobs=args.jobs, progress=True, typed_page_types=typed,
                          page_models=page_models)

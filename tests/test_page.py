@@ -311,7 +311,7 @@ def shipped():
 
     path = Path(os.environ.get("BOILERPLATE_PAGE_MODELS") or str(resources.files("boilerplate.models") / "default.page.json"))
     if not path.is_file():
-        pytest.skip(f"no page models at {path}: build them with scripts/build_model.py")
+        pytest.skip(f"no page models at {path}: build them with scripts/page_models.py")
     return default_extractor().classifier, load_page_models(path.read_bytes())
 
 
