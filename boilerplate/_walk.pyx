@@ -72,7 +72,7 @@ cdef inline tree.xmlNode* _element_from(tree.xmlNode* node) noexcept nogil:
 
 #: ``blocks.Block``'s fields, in order.
 _FIELDS = ("index", "text", "tag", "path", "depth", "link_chars", "n_links", "tag_mask", "class_mask",
-           "ancestor_class_mask", "proba", "label")
+           "ancestor_class_mask", "ancestors", "proba", "label")
 
 
 cdef object _new(type block_type, tuple values):
@@ -80,7 +80,7 @@ cdef object _new(type block_type, tuple values):
     dataclass's ``__init__`` does, but from C (a sixth of its cost)."""
     cdef object block = block_type.__new__(block_type)
     cdef Py_ssize_t k
-    for k in range(12):
+    for k in range(13):
         PyObject_GenericSetAttr(block, _FIELDS[k], values[k])
     return block
 
@@ -94,7 +94,7 @@ def scored_blocks(list blocks, const double[::1] proba, const unsigned char[::1]
         b = blocks[i]
         block_type = type(b)
         out.append(_new(block_type, (b.index, b.text, b.tag, b.path, b.depth, b.link_chars, b.n_links, b.tag_mask,
-                                     b.class_mask, b.ancestor_class_mask, proba[i], labels[i] != 0)))
+                                     b.class_mask, b.ancestor_class_mask, b.ancestors, proba[i], labels[i] != 0)))
     return out
 
 
@@ -103,17 +103,19 @@ cdef class _Walk:
 
     cdef object element_info
     cdef type block_type
-    cdef Py_ssize_t max_block_chars, max_path
+    cdef Py_ssize_t max_block_chars, max_path, max_ancestors
     cdef int link_bit
     cdef list blocks, pieces
-    # the stack of open elements, the sentinel first: one list per field
-    cdef list tags, labels, tag_masks, own_masks, class_masks, is_block
-    cdef Py_ssize_t link_chars, n_links, br_run
+    # the stack of open elements, the sentinel first (but in ``labels`` and ``numbers``): one list per field
+    cdef list tags, labels, tag_masks, own_masks, class_masks, is_block, numbers
+    cdef Py_ssize_t link_chars, n_links, br_run, started
     cdef object tag_mask, class_mask
 
-    def __init__(self, element_info, block_type, Py_ssize_t max_block_chars, Py_ssize_t max_path, int link_bit):
+    def __init__(self, element_info, block_type, Py_ssize_t max_block_chars, Py_ssize_t max_path, int link_bit,
+                 Py_ssize_t max_ancestors):
         self.element_info, self.block_type = element_info, block_type
         self.max_block_chars, self.max_path, self.link_bit = max_block_chars, max_path, link_bit
+        self.max_ancestors, self.numbers, self.started = max_ancestors, [], 0
         self.blocks, self.pieces = [], []
         self.tags, self.labels, self.tag_masks = [""], [], [0]
         self.own_masks, self.class_masks, self.is_block = [0], [0], [True]
@@ -144,7 +146,8 @@ cdef class _Walk:
                     len(self.blocks), text, self.tags[container],
                     ">".join(self.labels[-self.max_path:]) if self.labels else "",
                     len(self.tags) - 1, min(self.link_chars, len(text)), self.n_links,
-                    self.tag_mask, self.own_masks[container], self.class_mask, None, None,
+                    self.tag_mask, self.own_masks[container], self.class_mask,
+                    tuple(self.numbers[-self.max_ancestors:]), None, None,
                 )))
         self.pieces = []
         self.link_chars = self.n_links = self.br_run = 0
@@ -166,8 +169,10 @@ cdef class _Walk:
             self.pieces.append(" ")
         elif tag == "a":
             self.n_links += 1
+        self.started += 1
         self.tags.append(tag)
         self.labels.append(label)
+        self.numbers.append(self.started)
         self.tag_masks.append(self.tag_masks[-1] | bits)
         self.own_masks.append(own)
         self.class_masks.append(self.class_masks[-1] | own)
@@ -179,6 +184,7 @@ cdef class _Walk:
             self.flush()
         self.tags.pop()
         self.labels.pop()
+        self.numbers.pop()
         self.tag_masks.pop()
         self.own_masks.pop()
         self.class_masks.pop()
@@ -188,9 +194,9 @@ cdef class _Walk:
 
 
 def walk_blocks(_Element root not None, element_info, block_type, Py_ssize_t max_blocks,
-                Py_ssize_t max_block_chars, Py_ssize_t max_path, int link_bit):
+                Py_ssize_t max_block_chars, Py_ssize_t max_path, int link_bit, Py_ssize_t max_ancestors):
     """The blocks under ``root`` in document order, as ``blocks._walk_python`` makes them."""
-    cdef _Walk walk = _Walk(element_info, block_type, max_block_chars, max_path, link_bit)
+    cdef _Walk walk = _Walk(element_info, block_type, max_block_chars, max_path, link_bit, max_ancestors)
     cdef tree.xmlNode* top = root._c_node
     cdef tree.xmlNode* node = top
     cdef tree.xmlNode* child

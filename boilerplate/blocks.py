@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from lxml import etree
 
-from .limits import MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_CLASS_ID_CHARS, MAX_PATH_ANCESTORS
+from .limits import MAX_ANCESTOR_IDS, MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_CLASS_ID_CHARS, MAX_PATH_ANCESTORS
 from .parse import Document
 from .vocab import class_groups
 
@@ -61,6 +61,9 @@ class Block:
     element; ``class_mask`` has bit i set when the block's own element has a class/id of
     group i (see ``data/classid.json``), ``ancestor_class_mask`` when an element around
     some of its text does.
+    ``ancestors`` numbers the elements around the block's text (the innermost
+    ``MAX_ANCESTOR_IDS``, outermost first; each element's number is the order of its start
+    tag in the page), so two blocks sit in the same container exactly when they share a number.
     ``proba`` and ``label`` are set by prediction: P(content) and the decision.
     """
 
@@ -74,13 +77,14 @@ class Block:
     tag_mask: int
     class_mask: int
     ancestor_class_mask: int
+    ancestors: tuple[int, ...] = ()
     proba: float | None = None
     label: bool | None = None
 
     def scored(self, proba: float, label: bool) -> Block:
         """This block with its P(content) and decision (``dataclasses.replace`` is 5x slower)."""
         return Block(self.index, self.text, self.tag, self.path, self.depth, self.link_chars, self.n_links,
-                     self.tag_mask, self.class_mask, self.ancestor_class_mask, proba, label)
+                     self.tag_mask, self.class_mask, self.ancestor_class_mask, self.ancestors, proba, label)
 
 
 def scored_blocks(blocks: list[Block], proba: np.ndarray, labels: np.ndarray) -> list[Block]:
@@ -99,6 +103,7 @@ class _Frame:
     own_class_mask: int
     class_mask: int
     is_block: bool
+    number: int = 0
 
 
 def class_mask(value: str) -> int:
@@ -143,13 +148,13 @@ def _element_info(tag: str, classes: str, ident: str, hidden: bool, style: str) 
     return label, bits, own, tag in BLOCK_TAGS
 
 
-def _frame_for(element: etree._Element, parent: _Frame) -> _Frame:
+def _frame_for(element: etree._Element, parent: _Frame, number: int) -> _Frame:
     tag = element.tag.lower() if isinstance(element.tag, str) else ""
     get = element.get
     hidden = get("hidden") is not None or get("aria-hidden") == "true"
     label, bits, own, is_block = element_info(tag, get("class") or "", get("id") or "", hidden, get("style") or "")
     return _Frame(tag=tag, label=label, tag_mask=parent.tag_mask | bits, own_class_mask=own,
-                  class_mask=parent.class_mask | own, is_block=is_block)
+                  class_mask=parent.class_mask | own, is_block=is_block, number=number)
 
 
 class _Builder:
@@ -187,6 +192,7 @@ class _Builder:
                     depth=len(stack) - 1, link_chars=min(self.link_chars, len(text)), n_links=self.n_links,
                     tag_mask=self.tag_mask, class_mask=container.own_class_mask,
                     ancestor_class_mask=self.class_mask,
+                    ancestors=tuple(f.number for f in stack[1:][-MAX_ANCESTOR_IDS:]),
                 ))
         self.pieces = []
         self.link_chars = 0
@@ -200,7 +206,7 @@ def split_blocks(document: Document) -> list[Block]:
     """The document's non-empty text blocks in reading order (at most ``MAX_BLOCKS``)."""
     if _compiled_walk is not None:
         return _compiled_walk(document.root, element_info, Block, MAX_BLOCKS, MAX_BLOCK_CHARS, MAX_PATH_ANCESTORS,
-                              _LINK_BIT)
+                              _LINK_BIT, MAX_ANCESTOR_IDS)
     return _walk_python(document.root)
 
 
@@ -209,9 +215,11 @@ def _walk_python(root: etree._Element) -> list[Block]:
     top = _Frame(tag="", label="", tag_mask=0, own_class_mask=0, class_mask=0, is_block=True)
     stack: list[_Frame] = [top]
     out = _Builder()
+    started = 0
     for event, element in etree.iterwalk(root, events=("start", "end")):
         if event == "start":
-            frame = _frame_for(element, stack[-1])
+            started += 1
+            frame = _frame_for(element, stack[-1], started)
             if frame.is_block:
                 out.flush(stack)
             elif frame.tag == "br":

@@ -56,6 +56,9 @@ class Extractor:
     #: Keep a block that repeats an earlier kept block's words at another DOM path (by
     #: default it is dropped: :func:`drop_repeats`).
     keep_repeats: bool = False
+    #: Keep a block outside the page's main container that the model is unsure of (by
+    #: default it is dropped: :func:`drop_scattered`).
+    keep_scattered: bool = False
 
     @property
     def page_threshold(self) -> float | None:
@@ -146,11 +149,14 @@ class Extractor:
     def decide(self, blocks: Sequence[Block], proba: np.ndarray, *, threshold: float | None = None,
                headline: bool | None = None) -> np.ndarray:
         """Content or not per block from P(content): the threshold, then the repeat rule
-        (unless ``keep_repeats``) and the ad-label rule, then the headline option."""
+        (unless ``keep_repeats``), the ad-label rule and the main-container rule (unless
+        ``keep_scattered``), then the headline option."""
         labels = proba >= (self.threshold if threshold is None else threshold)
         if not self.keep_repeats:
             labels = drop_repeats(blocks, labels)
         labels = drop_ad_labels(blocks, labels)
+        if not self.keep_scattered:
+            labels = drop_scattered(blocks, labels, proba)
         if headline is not None:
             index = headline_index(blocks)
             if index is not None:
@@ -220,6 +226,61 @@ def drop_ad_labels(blocks: Sequence[Block], labels: np.ndarray) -> np.ndarray:
         if len(text) <= _AD_LABEL_MAX_CHARS and tuple(tokens(text)) in labels_of_ads:
             labels[i] = False
     return labels
+
+
+#: The page's main container is the parent of the deepest element that holds two kept
+#: blocks or more and at least this share of the kept words (``drop_scattered``).
+MAIN_CONTAINER_SHARE = 0.8
+#: A kept block outside the main container stays if its P(content) is at least this.
+SCATTERED_MIN_PROBA = 0.9
+
+
+def drop_scattered(blocks: Sequence[Block], labels: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """Unlabel a kept block that lies outside the page's main container, unless the model
+    is sure of it (P at least ``SCATTERED_MIN_PROBA``). The main container is the parent of
+    the deepest element that holds two kept blocks or more and ``MAIN_CONTAINER_SHARE`` of
+    the kept words: the article's body and what sits beside it (headline, byline, lead
+    image). Without one (blocks without ``ancestors``) nothing changes. What it drops is the
+    stray chrome a page keeps around its article: a teaser in the footer, a card in a side
+    rail, a dialog. On the training split's out-of-fold predictions (two seeds) it raised
+    every dataset's text F1, the mean by 0.004 (``scripts/decision_rules.py``).
+    """
+    kept = np.flatnonzero(labels)
+    if kept.size < 2:
+        return labels
+    chains = [blocks[i].ancestors for i in kept.tolist()]
+    if not all(chains):
+        return labels
+    cumulative = np.cumsum([len(blocks[i].text.split()) for i in kept.tolist()], dtype=np.float64)
+    total = float(cumulative[-1])
+    if total == 0:
+        return labels
+    # An element holding more than half the kept words holds a run of kept blocks (its
+    # descendants are contiguous in page order) through the block at the words' middle, so
+    # the heavy element is that block's innermost ancestor whose run is long and heavy enough.
+    middle = int(np.searchsorted(cumulative, total / 2))
+    chain, lo, hi = chains[middle], middle, middle
+    for depth in range(len(chain) - 1, -1, -1):
+        lo, hi = _run_within(chains, chain[depth], lo, hi)
+        if hi > lo and cumulative[hi] - (cumulative[lo - 1] if lo else 0.0) >= MAIN_CONTAINER_SHARE * total:
+            break
+    else:
+        return labels
+    if depth > 0:
+        lo, hi = _run_within(chains, chain[depth - 1], lo, hi)  # the heavy element's parent
+    outside = np.concatenate([kept[:lo], kept[hi + 1:]])
+    labels[outside[proba[outside] < SCATTERED_MIN_PROBA]] = False
+    return labels
+
+
+def _run_within(chains: list[tuple[int, ...]], number: int, lo: int, hi: int) -> tuple[int, int]:
+    """The run ``lo..hi`` of kept blocks widened to every neighbour inside element ``number``
+    (which holds the whole run)."""
+    while lo > 0 and number in chains[lo - 1]:
+        lo -= 1
+    while hi < len(chains) - 1 and number in chains[hi + 1]:
+        hi += 1
+    return lo, hi
 
 
 def headline_index(blocks: Sequence[Block]) -> int | None:

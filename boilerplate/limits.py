@@ -38,3 +38,8 @@ MAX_CLASS_ID_CHARS = 2_000
 #: handles any depth; this only bounds the string kept per block. (The parser, libxml2,
 #: stops reading a page nested deeper than 2048 levels: what follows is dropped.)
 MAX_PATH_ANCESTORS = 12
+
+#: Innermost ancestors whose numbers a block keeps (``Block.ancestors``), for the
+#: main-container rule. Real pages nest their text 10-40 elements deep; the cap bounds the
+#: numbers kept per block on a page nested thousands of levels deep.
+MAX_ANCESTOR_IDS = 64

@@ -159,8 +159,10 @@ The block classifier shipped with boilerplate and loaded by default by
 - **Target**: `{manifest['target']}` (the main text; user comments are not content).
   Decision threshold {manifest['threshold']}, chosen on a fifth of the training sites held out;
   then a kept block that repeats an earlier kept block's words at another DOM path is
-  dropped (`extractor.drop_repeats`, chosen on out-of-fold predictions of the training
-  split: `python scripts/decision_rules.py --data-dir ../shared/datasets`).
+  dropped (`extractor.drop_repeats`), so is a kept advertising label
+  (`extractor.drop_ad_labels`), and so is a kept block outside the page's main container
+  with P under 0.9 (`extractor.drop_scattered`); each rule was chosen on out-of-fold
+  predictions of the training split: `python scripts/decision_rules.py --data-dir ../shared/datasets`.
 - **Training data**: the fixed training split (`datasets/splits/`) of five public labelled
   datasets; block labels come from projecting the gold text onto the blocks
   (`boilerplate/align.py`). Pages whose gold is mostly absent from the page are left out.

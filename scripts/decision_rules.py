@@ -21,7 +21,10 @@ Variants, each at every threshold of ``--thresholds``:
   every repeat     drop any kept block whose words (>= 4) repeat an earlier kept block's,
                    wherever it sits
   repeat + ad-label rule
-                   the shipped decision: the repeat rule, then ``extractor.drop_ad_labels``
+                   the repeat rule, then ``extractor.drop_ad_labels``
+  repeat + ad-label + container rule
+                   the shipped decision: those, then ``extractor.drop_scattered`` (kept
+                   blocks outside the page's main container dropped unless P >= 0.9)
   +type            (``--page-type-context``) the context pass also reads the page-type
                    model's probabilities, repeat rule on
   +type on T       (``--page-type-context``, each of ``--gate-types``) that typed pass on the
@@ -36,15 +39,16 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
-
 import numpy as np
 from page_models import DEV_PARAMS  # scripts/ is on the path: the dev trees of the page-model runs
 
+from boilerplate.blocks import Block, split_blocks
 from boilerplate.context import context_features
+from boilerplate.decode import decode
 from boilerplate.evaluate import PageScore, run_system, score_text, summarize_scores
-from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_ad_labels, drop_repeats
+from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_ad_labels, drop_repeats, drop_scattered
 from boilerplate.metrics import tokens
+from boilerplate.parse import parse
 from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, top_type, type_columns
 from boilerplate.peers import PEERS, load_peer
 from boilerplate.persist import atomic_write
@@ -54,12 +58,7 @@ from boilerplate.trainset import PageRows
 FOLDS = 4
 
 
-class _Block(NamedTuple):
-    text: str
-    path: str
-
-
-def drop_every_repeat(blocks: Sequence[_Block], labels: np.ndarray) -> np.ndarray:
+def drop_every_repeat(blocks: Sequence[Block], labels: np.ndarray) -> np.ndarray:
     """Unlabel a kept block whose words (at least ``REPEAT_MIN_TOKENS``) repeat an earlier
     kept block's, wherever it sits (the rule ``drop_repeats`` refines by DOM path)."""
     seen: set[tuple[str, ...]] = set()
@@ -72,20 +71,36 @@ def drop_every_repeat(blocks: Sequence[_Block], labels: np.ndarray) -> np.ndarra
     return labels
 
 
-RULES: dict[str, Callable[[Sequence[_Block], np.ndarray], np.ndarray]] = {
-    "repeats kept": lambda blocks, labels: labels,
-    "repeat rule": drop_repeats,
-    "every repeat": drop_every_repeat,
-    "repeat + ad-label rule": lambda blocks, labels: drop_ad_labels(blocks, drop_repeats(blocks, labels)),
+#: Each rule: (blocks, kept after the threshold, P(content)) -> kept.
+RULES: dict[str, Callable[[Sequence[Block], np.ndarray, np.ndarray], np.ndarray]] = {
+    "repeats kept": lambda blocks, labels, proba: labels,
+    "repeat rule": lambda blocks, labels, proba: drop_repeats(blocks, labels),
+    "every repeat": lambda blocks, labels, proba: drop_every_repeat(blocks, labels),
+    "repeat + ad-label rule": lambda blocks, labels, proba: drop_ad_labels(blocks, drop_repeats(blocks, labels)),
+    "repeat + ad-label + container rule": lambda blocks, labels, proba: drop_scattered(
+        blocks, drop_ad_labels(blocks, drop_repeats(blocks, labels)), proba),
 }
 
 
-def decided(rows: Sequence[PageRows], pages: Sequence, probas: Sequence[np.ndarray], threshold: float,
-            rule: Callable[[Sequence[_Block], np.ndarray], np.ndarray]) -> list[PageScore]:
+def page_blocks(rows: Sequence[PageRows], pages: Sequence) -> list[list[Block]]:
+    """Each training page's blocks as the extractor sees them (the rows keep only their
+    texts and paths), walked again from its HTML."""
+    out = []
+    for r, page in zip(rows, pages):
+        blocks = split_blocks(parse(decode(page.html)))
+        if tuple(b.text for b in blocks) != r.texts:
+            raise SystemExit(f"{r.dataset}/{r.page_id}: its cached rows are from another block walk; "
+                             "clear the rows cache and rerun")
+        out.append(blocks)
+    return out
+
+
+def decided(rows: Sequence[PageRows], pages: Sequence, blocks: Sequence[list[Block]], probas: Sequence[np.ndarray],
+            threshold: float, rule: Callable[[Sequence[Block], np.ndarray, np.ndarray], np.ndarray]) -> list[PageScore]:
     """Each page's scores when its blocks are kept by ``rule`` after the threshold."""
     scores = []
-    for r, page, p in zip(rows, pages, probas):
-        labels = rule([_Block(t, path) for t, path in zip(r.texts, r.paths)], p >= threshold)
+    for r, page, own_blocks, p in zip(rows, pages, blocks, probas):
+        labels = rule(own_blocks, p >= threshold, p)
         scores.append(score_text(page, "\n\n".join(t for t, keep in zip(r.texts, labels) if keep)))
     return scores
 
@@ -123,6 +138,7 @@ def main() -> None:
     rows = corpus.rows
     by_id = {(p.dataset, p.page_id): p for name in corpus.pages for p in corpus.pages[name]}
     pages = [by_id[(r.dataset, r.page_id)] for r in rows]
+    blocks = page_blocks(rows, pages)
     first = out_of_fold_proba(rows, target="article", params=params, folds=FOLDS)
     around = [context_features(p, r.paths, r.X) for p, r in zip(first, rows)]
     passes = {"": out_of_fold_proba(rows, target="article", params=params, folds=FOLDS, extra=around)}
@@ -151,7 +167,7 @@ def main() -> None:
             if suffix and name != "repeat rule":
                 continue
             for t in thresholds:
-                show(name + suffix, t, table_row(decided(rows, pages, probas, t, rule)))
+                show(name + suffix, t, table_row(decided(rows, pages, blocks, probas, t, rule)))
     print(f"\n{len(rows)} training pages, dev trees {params}, {time.perf_counter() - start:.0f} s")
     if args.json:
         text = json.dumps(table, indent=1)

@@ -250,3 +250,15 @@ def test_scored_is_replace_of_proba_and_label() -> None:
 
     block = Block(*(f"v{i}" if f.type == "str" else i for i, f in enumerate(fields(Block))))
     assert block.scored(0.25, False) == replace(block, proba=0.25, label=False)
+
+
+def test_ancestors_number_the_containers_blocks_share() -> None:
+    from boilerplate.limits import MAX_ANCESTOR_IDS
+
+    blocks = blocks_of("<div><p>one</p><p>two</p></div><div><p>three <b>bold</b></p></div><p>four</p>")
+    one, two, three, four = (b.ancestors for b in blocks)
+    assert one[:-1] == two[:-1] and one[-1] != two[-1]  # siblings: same div, own paragraphs
+    assert set(one) & set(three) == set(one[:-2])  # only the body and above in common with the other div
+    assert four[:-1] == one[:-2] and all(a < b for a, b in zip(one, one[1:]))  # outermost first, in page order
+    deep = blocks_of("<div>" * (MAX_ANCESTOR_IDS + 20) + "<p>deep</p>" + "</div>" * (MAX_ANCESTOR_IDS + 20))[0]
+    assert len(deep.ancestors) == MAX_ANCESTOR_IDS and deep.depth > MAX_ANCESTOR_IDS

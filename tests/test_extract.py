@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from bs4 import BeautifulSoup
@@ -25,15 +27,17 @@ def test_extracts_the_article_of_an_unseen_page(tiny_extractor):
 
 
 def test_predict_returns_blocks_with_proba_and_label(tiny_extractor):
-    blocks = tiny_extractor.predict(make_page(1001).html)
+    extractor = dataclasses.replace(tiny_extractor, keep_scattered=True)  # the page repeats no text either
+    blocks = extractor.predict(make_page(1001).html)
     assert blocks and all(0.0 <= b.proba <= 1.0 for b in blocks)
-    assert all(b.label == (b.proba >= tiny_extractor.threshold) for b in blocks)  # the page repeats no text
+    assert all(b.label == (b.proba >= extractor.threshold) for b in blocks)
     assert [b.index for b in blocks] == list(range(len(blocks)))
 
 
 @pytest.mark.parametrize("threshold, expect_all", [(0.0, True), (1.01, False)])
 def test_threshold_override(tiny_extractor, threshold, expect_all):
-    blocks = tiny_extractor.predict(make_page(1002).html, threshold=threshold)
+    extractor = dataclasses.replace(tiny_extractor, keep_scattered=True)  # only the threshold decides here
+    blocks = extractor.predict(make_page(1002).html, threshold=threshold)
     assert all(b.label is expect_all for b in blocks)
 
 
@@ -166,7 +170,8 @@ def test_a_paragraph_repeated_in_another_container_is_kept_once(tiny_extractor) 
     page = (f"<html><body><div class='desktop'><p>{_REPEATED}</p><p>Short.</p></div>"
             f"<div class='mobile'><p>{_REPEATED}</p><p>Short.</p></div>"
             f"<section><p>{_REPEATED}</p></section><section><p>{_REPEATED}</p></section></body></html>")
-    blocks = tiny_extractor.predict(page, threshold=0.0)  # every block content: only the rule drops any
+    extractor = dataclasses.replace(tiny_extractor, keep_scattered=True)
+    blocks = extractor.predict(page, threshold=0.0)  # every block content: only the repeat rule drops any
     kept = [(b.path, b.text) for b in blocks if b.label]
     assert [text for _, text in kept].count(_REPEATED) == 1
     assert [text for _, text in kept].count("Short.") == 2  # under REPEAT_MIN_TOKENS: left alone
@@ -206,8 +211,6 @@ def test_the_bundled_example_keeps_its_story_not_its_ad_slot() -> None:
 
 
 def test_keep_repeats_turns_the_rule_off(tiny_extractor) -> None:
-    import dataclasses
-
     page = f"<div class='a'><p>{_REPEATED}</p></div><div class='b'><p>{_REPEATED}</p></div>"
     keeping = dataclasses.replace(tiny_extractor, keep_repeats=True)
     assert keeping.extract(page, threshold=0.0).count(_REPEATED) == 2
@@ -229,3 +232,50 @@ def test_keep_repeats_on_the_command_line(tmp_path) -> None:
     out = tmp_path / "out.jsonl"
     batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-repeats", "-o", str(out), "-q"])
     assert batch.exit_code == 0 and out.read_text().count(_REPEATED) == 2
+
+
+def _contained(ancestors: list[tuple[int, ...]], words: list[int]):
+    from boilerplate.blocks import Block
+
+    return [Block(i, " ".join(["word"] * n), "p", "body>div>p", len(a), 0, 0, 0, 0, 0, a)
+            for i, (a, n) in enumerate(zip(ancestors, words))]
+
+
+def test_kept_blocks_outside_the_main_container_are_dropped_unless_sure() -> None:
+    from boilerplate.extractor import SCATTERED_MIN_PROBA, drop_scattered
+
+    # a teaser in the header (1>3), the article (1>2): its headline beside its body (1>2>5),
+    # four paragraphs in the body; then a card in the side rail (1>10)
+    ancestors = [(1, 3, 4), (1, 2, 12), (1, 2, 5, 6), (1, 2, 5, 7), (1, 2, 5, 8), (1, 2, 5, 9), (1, 10, 11)]
+    blocks = _contained(ancestors, [8, 6, 40, 40, 40, 40, 8])
+    proba = np.array([0.7, 0.6, 0.9, 0.8, 0.95, 0.9, SCATTERED_MIN_PROBA])
+    every = np.ones(7, dtype=bool)
+    assert drop_scattered(blocks, every.copy(), proba).tolist() == [False, True, True, True, True, True, True]
+    # the card unsure too: it goes; the article's unsure headline and paragraph stay
+    proba[6] = 0.6
+    assert drop_scattered(blocks, every.copy(), proba).tolist() == [False, True, True, True, True, True, False]
+    # blocks already dropped are not brought back
+    kept = np.array([True, False, True, False, True, True, True])
+    assert drop_scattered(blocks, kept, proba).tolist() == [False, False, True, False, True, True, False]
+
+
+def test_no_main_container_or_no_numbers_changes_nothing() -> None:
+    from boilerplate.blocks import Block
+    from boilerplate.extractor import MAIN_CONTAINER_SHARE, drop_scattered
+
+    # two columns of equal weight: no element but the page holds 80% of the kept words
+    blocks = _contained([(1, 2, 3), (1, 2, 4), (1, 5, 6), (1, 5, 7)], [30, 30, 30, 30])
+    proba = np.full(4, 0.6)
+    assert MAIN_CONTAINER_SHARE > 0.5
+    assert drop_scattered(blocks, np.ones(4, dtype=bool), proba).all()  # the page's root holds them all
+    loose = [Block(i, "some words here", "p", "body>p", 2, 0, 0, 0, 0, 0) for i in range(3)]  # made by hand
+    assert drop_scattered(loose, np.ones(3, dtype=bool), np.full(3, 0.6)).all()
+    assert drop_scattered(blocks[:1], np.ones(1, dtype=bool), proba[:1]).all()
+
+
+def test_keep_scattered_turns_the_container_rule_off(tiny_extractor) -> None:
+    page = make_page(1003).html
+    blocks = tiny_extractor.predict(page, threshold=0.0)
+    assert not all(b.label for b in blocks)  # at threshold 0 the chrome outside the article goes
+    keeping = dataclasses.replace(tiny_extractor, keep_scattered=True)
+    assert all(b.label for b in keeping.predict(page, threshold=0.0))
