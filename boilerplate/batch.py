@@ -63,6 +63,8 @@ class Options:
     deadline: float | None = None
     #: Keep text that repeats an earlier kept block at another DOM path (``Extractor.keep_repeats``).
     keep_repeats: bool = False
+    #: Keep an unsure block outside the page's main container (``Extractor.keep_scattered``).
+    keep_scattered: bool = False
 
     def __post_init__(self) -> None:
         if self.deadline is not None and not self.deadline > 0:
@@ -80,7 +82,10 @@ class Summary:
 
 def load(options: Options) -> Extractor:
     extractor = load_extractor(options.model) if options.model else default_extractor()
-    return dataclasses.replace(extractor, keep_repeats=True) if options.keep_repeats else extractor
+    if not (options.keep_repeats or options.keep_scattered):
+        return extractor
+    return dataclasses.replace(extractor, keep_repeats=extractor.keep_repeats or options.keep_repeats,
+                               keep_scattered=extractor.keep_scattered or options.keep_scattered)
 
 
 def error_entry(record: Record, kind: str, message: str) -> Entry:

@@ -75,6 +75,8 @@ def _stops_quietly_when_stdout_closes(command):
               help="Keep or drop the page's headline (its first h1) whatever the model says (default: as it says).")
 @click.option("--keep-repeats", is_flag=True,
               help="Keep a block that repeats an earlier kept block's words elsewhere on the page (default: drop it).")
+@click.option("--keep-scattered", is_flag=True,
+              help="Keep a block outside the page's main container that the model is unsure of (default: drop it).")
 @click.option("--min-confidence", metavar="P|auto",
               help="Print nothing for a page whose P(main content) is below P; 'auto': the page model's "
                    "documented threshold (default: never).")
@@ -84,7 +86,7 @@ def _stops_quietly_when_stdout_closes(command):
 def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold: float | None, as_text: bool = False,
             output: str | None = None, workers: int | None = None, blocks: bool = False, retry_errors: bool = False,
             quiet: bool = False, deadline: float | None = None, headline: bool | None = None,
-            min_confidence: str | None = None, keep_repeats: bool = False) -> None:
+            min_confidence: str | None = None, keep_repeats: bool = False, keep_scattered: bool = False) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input).
 
     Batch mode, for several PAGEs, a directory (its .html/.htm files, recursively) or WARC
@@ -96,7 +98,8 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
     if _is_batch(pages, output, workers, blocks, retry_errors) or deadline is not None:
         _extract_batch(pages, output=output, workers=workers or 1, blocks=blocks, retry_errors=retry_errors,
                        quiet=quiet, model=model, threshold=threshold, as_json=as_json, as_text=as_text,
-                       deadline=deadline, headline=headline, min_confidence=min_confidence, keep_repeats=keep_repeats)
+                       deadline=deadline, headline=headline, min_confidence=min_confidence, keep_repeats=keep_repeats,
+                       keep_scattered=keep_scattered)
         return
     try:
         with click.open_file(pages[0], "rb") as page:
@@ -108,8 +111,9 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
         return
 
     extractor = load_extractor(model) if model else default_extractor()
-    if keep_repeats:
-        extractor = dataclasses.replace(extractor, keep_repeats=True)
+    if keep_repeats or keep_scattered:
+        extractor = dataclasses.replace(extractor, keep_repeats=extractor.keep_repeats or keep_repeats,
+                                        keep_scattered=extractor.keep_scattered or keep_scattered)
     cut = _min_confidence(min_confidence, lambda: extractor)
     if not as_json:
         click.echo(extractor.extract(data, threshold=threshold, headline=headline, min_confidence=cut))
@@ -301,7 +305,8 @@ def _is_batch(pages: tuple[str, ...], output: str | None, workers: int | None, b
 def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, blocks: bool, retry_errors: bool,
                    quiet: bool, model: str | None, threshold: float | None, as_json: bool, as_text: bool,
                    deadline: float | None = None, headline: bool | None = None,
-                   min_confidence: str | None = None, keep_repeats: bool = False) -> None:
+                   min_confidence: str | None = None, keep_repeats: bool = False,
+                   keep_scattered: bool = False) -> None:
     """``extract`` over many pages, directories and WARC files, as JSON Lines (``batch.py``)."""
     from . import batch
 
@@ -313,7 +318,7 @@ def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, 
 
     cut = _min_confidence(min_confidence, lambda: load_extractor(model) if model else default_extractor())
     options = batch.Options(model=model, threshold=threshold, blocks=blocks, deadline=deadline, headline=headline,
-                            min_confidence=cut, keep_repeats=keep_repeats)
+                            min_confidence=cut, keep_repeats=keep_repeats, keep_scattered=keep_scattered)
     try:
         summary = batch.run(list(pages), options, output=output,
                             workers=workers, progress=not quiet, retry_errors=retry_errors)

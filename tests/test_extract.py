@@ -279,3 +279,25 @@ def test_keep_scattered_turns_the_container_rule_off(tiny_extractor) -> None:
     assert not all(b.label for b in blocks)  # at threshold 0 the chrome outside the article goes
     keeping = dataclasses.replace(tiny_extractor, keep_scattered=True)
     assert all(b.label for b in keeping.predict(page, threshold=0.0))
+
+
+def test_keep_scattered_on_the_command_line(tmp_path) -> None:
+    """One page and a batch of it: at threshold 0 the footer outside the article goes by
+    default and stays with --keep-scattered."""
+    from click.testing import CliRunner
+
+    from boilerplate.cli import main
+
+    article = "".join(f"<p>{_REPEATED} Paragraph {i} of the story goes on.</p>" for i in range(6))
+    page = tmp_path / "page.html"
+    page.write_text(f"<body><main><article><div class='body'>{article}</div></article></main>"
+                    "<footer><p>Footer note under the page</p></footer></body>")
+    runs = {flags: CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", *flags])
+            for flags in ((), ("--keep-scattered",))}
+    assert all(r.exit_code == 0 for r in runs.values())
+    assert "Footer note" not in runs[()].stdout and "Footer note" in runs[("--keep-scattered",)].stdout
+    assert runs[()].stdout.count("of the story") == 6
+    out = tmp_path / "out.jsonl"
+    batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-scattered", "-o", str(out),
+                                      "-q"])
+    assert batch.exit_code == 0 and "Footer note" in out.read_text()
