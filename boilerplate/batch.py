@@ -20,7 +20,6 @@ flight are extracted again by the new workers, in the same order.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import BoilerplateError, InputError
-from .extractor import Extractor, blocks_text, default_extractor, load_extractor
+from .extractor import Extractor, blocks_text, default_extractor, load_extractor, without_rules
 from .sources import Record, iter_records
 
 Entry = dict[str, Any]
@@ -82,10 +81,7 @@ class Summary:
 
 def load(options: Options) -> Extractor:
     extractor = load_extractor(options.model) if options.model else default_extractor()
-    if not (options.keep_repeats or options.keep_scattered):
-        return extractor
-    return dataclasses.replace(extractor, keep_repeats=extractor.keep_repeats or options.keep_repeats,
-                               keep_scattered=extractor.keep_scattered or options.keep_scattered)
+    return without_rules(extractor, repeats=options.keep_repeats, scattered=options.keep_scattered)
 
 
 def error_entry(record: Record, kind: str, message: str) -> Entry:

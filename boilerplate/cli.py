@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import sys
@@ -93,7 +92,7 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
     files (.warc, .warc.gz: their HTML responses), or with -o/--workers/--blocks: one JSON
     object per line, {"id", "url", "text"} or {"id", "url", "error"}, in input order.
     """
-    from .extractor import default_extractor, load_extractor
+    from .extractor import default_extractor, load_extractor, without_rules
 
     if _is_batch(pages, output, workers, blocks, retry_errors) or deadline is not None:
         _extract_batch(pages, output=output, workers=workers or 1, blocks=blocks, retry_errors=retry_errors,
@@ -110,10 +109,8 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
         _extract_plain_text(data, as_json=as_json, model=model, threshold=threshold)
         return
 
-    extractor = load_extractor(model) if model else default_extractor()
-    if keep_repeats or keep_scattered:
-        extractor = dataclasses.replace(extractor, keep_repeats=extractor.keep_repeats or keep_repeats,
-                                        keep_scattered=extractor.keep_scattered or keep_scattered)
+    extractor = without_rules(load_extractor(model) if model else default_extractor(),
+                              repeats=keep_repeats, scattered=keep_scattered)
     cut = _min_confidence(min_confidence, lambda: extractor)
     if not as_json:
         click.echo(extractor.extract(data, threshold=threshold, headline=headline, min_confidence=cut))

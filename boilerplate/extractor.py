@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -281,6 +281,15 @@ def _run_within(chains: list[tuple[int, ...]], number: int, lo: int, hi: int) ->
     while hi < len(chains) - 1 and number in chains[hi + 1]:
         hi += 1
     return lo, hi
+
+
+def without_rules(extractor: Extractor, *, repeats: bool = False, scattered: bool = False) -> Extractor:
+    """The extractor with the repeat rule (``repeats``) and/or the main-container rule
+    (``scattered``) turned off; the extractor itself when neither is asked for."""
+    if not (repeats or scattered):
+        return extractor
+    return replace(extractor, keep_repeats=extractor.keep_repeats or repeats,
+                   keep_scattered=extractor.keep_scattered or scattered)
 
 
 def headline_index(blocks: Sequence[Block]) -> int | None:
