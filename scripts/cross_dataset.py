@@ -13,12 +13,12 @@ and the held-out model minus the peer with a 95% paired bootstrap interval (``ev
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 from pathlib import Path
 
 from boilerplate.evaluate import paired_difference, run_system, summarize_scores
+from boilerplate.extractor import without_rules
 from boilerplate.peers import PEERS, load_peer
 from boilerplate.train import DATASETS, fit_extractor, load_corpus
 
@@ -51,7 +51,7 @@ def main() -> None:
         others, _ = fit_extractor([r for r in train.rows if r.dataset != name], params=params, context=args.context)
         held_out = run_system(others.extract, pages)
         out = summarize_scores(held_out)[name].shingle.f1
-        repeats = summarize_scores(run_system(dataclasses.replace(others, keep_repeats=True).extract, pages))[name].shingle.f1
+        repeats = summarize_scores(run_system(without_rules(others, repeats=True).extract, pages))[name].shingle.f1
         into = summarize_scores(run_system(everything.extract, pages))[name].shingle.f1
         rows.append(f"| {name} | {len(pages)} | {out:.3f} | {repeats:.3f} | {into:.3f} |")
         if peer:
