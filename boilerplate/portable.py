@@ -227,33 +227,37 @@ def to_portable(classifier: Any) -> PortableClassifier:
     fitted or a pickle of it still loads; the arrays it makes depend on neither.
     """
     estimator = getattr(classifier, "estimator_", None)
-    predictors = getattr(estimator, "_predictors", None)
-    if predictors is None:
+    members = getattr(classifier, "estimators_", None) or [estimator]
+    if any(getattr(member, "_predictors", None) is None for member in members):
         raise ModelError(f"cannot export {type(classifier).__name__}: not a fitted BlockClassifier")
     if getattr(estimator, "n_trees_per_iteration_", 1) != 1 or len(classifier.classes_) != 2:
         raise ModelError("only binary classifiers can be exported")
     columns: dict[str, list[np.ndarray]] = {name: [] for name in _NODE_ARRAYS}
     roots, offset = [], 0
-    for iteration in predictors:
-        (predictor,) = iteration
-        nodes = predictor.nodes
-        if nodes["is_categorical"].any():
-            raise ModelError("categorical splits cannot be exported")
-        n = len(nodes)
-        index = np.arange(offset, offset + n, dtype=np.int64)
-        leaf = nodes["is_leaf"].astype(bool)
-        columns["feature"].append(np.where(leaf, -1, nodes["feature_idx"]))
-        columns["threshold"].append(np.where(leaf, 0.0, nodes["num_threshold"]))
-        columns["missing_left"].append(nodes["missing_go_to_left"].astype(bool) & ~leaf)
-        columns["left"].append(np.where(leaf, index, nodes["left"].astype(np.int64) + offset))
-        columns["right"].append(np.where(leaf, index, nodes["right"].astype(np.int64) + offset))
-        columns["value"].append(np.where(leaf, nodes["value"], 0.0))
-        roots.append(offset)
-        offset += n
-    baseline = np.asarray(estimator._baseline_prediction, dtype=np.float64).ravel()
+    # An ensemble's raw score is its members' mean: one additive model whose leaf values are
+    # divided by the number of members (a power of two divides exactly).
+    scale = 1.0 / len(members)
+    for member in members:
+        for iteration in member._predictors:
+            (predictor,) = iteration
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise ModelError("categorical splits cannot be exported")
+            n = len(nodes)
+            index = np.arange(offset, offset + n, dtype=np.int64)
+            leaf = nodes["is_leaf"].astype(bool)
+            columns["feature"].append(np.where(leaf, -1, nodes["feature_idx"]))
+            columns["threshold"].append(np.where(leaf, 0.0, nodes["num_threshold"]))
+            columns["missing_left"].append(nodes["missing_go_to_left"].astype(bool) & ~leaf)
+            columns["left"].append(np.where(leaf, index, nodes["left"].astype(np.int64) + offset))
+            columns["right"].append(np.where(leaf, index, nodes["right"].astype(np.int64) + offset))
+            columns["value"].append(np.where(leaf, nodes["value"] * scale if len(members) > 1 else nodes["value"], 0.0))
+            roots.append(offset)
+            offset += n
+    baseline = np.mean([np.asarray(m._baseline_prediction, dtype=np.float64).ravel()[0] for m in members])
     return PortableClassifier(
         **{name: np.concatenate(parts).astype(_NODE_ARRAYS[name]) for name, parts in columns.items()},
-        roots=np.asarray(roots, dtype=np.int32), baseline=float(baseline[0]),
+        roots=np.asarray(roots, dtype=np.int32), baseline=float(baseline),
         classes_=np.asarray(classifier.classes_).astype(np.int64), n_features_in_=int(classifier.n_features_in_),
         params=_jsonable(classifier.get_params()),
     )

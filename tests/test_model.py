@@ -13,7 +13,8 @@ from boilerplate.model import BlockClassifier
 _EXPECTED_FAILURES = {"check_sample_weight_equivalence_on_dense_data": "HGB binning is not weight-equivalent"}
 
 
-@parametrize_with_checks([BlockClassifier(max_iter=10)], expected_failed_checks=lambda est: _EXPECTED_FAILURES)
+@parametrize_with_checks([BlockClassifier(max_iter=10), BlockClassifier(max_iter=5, n_members=2)],
+                         expected_failed_checks=lambda est: _EXPECTED_FAILURES)
 def test_scikit_learn_conventions(estimator, check):
     check(estimator)
 
@@ -50,3 +51,27 @@ def test_constructor_stores_parameters_verbatim():
     assert model.get_params()["class_weight"] is None
     with pytest.raises(TypeError):
         BlockClassifier(0.1)  # keyword-only
+
+
+def test_an_ensemble_averages_its_members_log_odds():
+    X, y = _data()
+    model = BlockClassifier(max_iter=10, n_members=3, random_state=4).fit(X, y)
+    assert [m.random_state for m in model.estimators_] == [4, 5, 6]
+    raw = np.mean([m.decision_function(X) for m in model.estimators_], axis=0)
+    assert np.allclose(model.decision_function(X), raw, rtol=0, atol=1e-12)
+    assert np.allclose(model.content_proba(X), 1 / (1 + np.exp(-raw)), rtol=0, atol=1e-12)
+    assert np.array_equal(model.predict(X), (raw > 0).astype(int))
+
+
+def test_one_member_predicts_as_scikit_learn():
+    X, y = _data()
+    model = BlockClassifier(max_iter=10).fit(X, y)
+    assert len(model.estimators_) == 1 and model.estimator_ is model.estimators_[0]
+    assert np.array_equal(model.predict_proba(X), model.estimator_.predict_proba(X))
+
+
+@pytest.mark.parametrize("members", [0, -1, 1.5, "2"])
+def test_a_bad_number_of_members_is_refused(members):
+    X, y = _data()
+    with pytest.raises(ValueError, match="n_members"):
+        BlockClassifier(max_iter=5, n_members=members).fit(X, y)

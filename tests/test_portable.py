@@ -65,6 +65,24 @@ def test_raw_scores_bit_identical_and_probabilities_equal(deep_classifier, tiny_
     assert to_portable(deep_classifier).depth > 5
 
 
+def test_an_ensemble_exports_as_one_model_with_halved_leaves():
+    """Two members' mean raw score is one sum over both members' trees, each leaf halved."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1500, 20)).astype(np.float32)
+    y = (X[:, 0] - X[:, 3] * X[:, 4] + 0.3 * rng.normal(size=1500) > 0).astype(int)
+    with threadpool_limits(1):
+        ensemble = BlockClassifier(max_iter=8, max_leaf_nodes=15, min_samples_leaf=3, n_members=2).fit(X, y)
+    portable = to_portable(ensemble)
+    assert portable.n_trees == 16
+    X_new = rng.normal(size=(700, 20)).astype(np.float32)  # finite: BlockClassifier validates its input
+    mean_raw = sum(m.decision_function(X_new) for m in ensemble.estimators_) / 2
+    assert np.allclose(portable.decision_function(X_new), mean_raw, rtol=0, atol=1e-12)
+    assert np.allclose(portable.predict_proba(X_new), ensemble.predict_proba(X_new), rtol=0, atol=1e-12)
+    assert np.array_equal(portable.predict(X_new), ensemble.predict(X_new))
+    restored = PortableClassifier.from_arrays(portable.arrays())
+    assert np.array_equal(restored.decision_function(X_new), portable.decision_function(X_new))
+
+
 def test_exact_at_the_thresholds(deep_classifier):
     """Rows sitting exactly on a split threshold (and one float32 step either side) go the same way."""
     portable = to_portable(deep_classifier)
