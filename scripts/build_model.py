@@ -26,7 +26,6 @@ from pathlib import Path
 
 from boilerplate.context import CONTEXT_NAMES
 from boilerplate.extractor import page_models_path
-from boilerplate.model import BlockClassifier
 from boilerplate.page import PAGE_TYPES, load_page_models
 from boilerplate.persist import atomic_write, export_portable, manifest_path
 from boilerplate.report import evaluate_model
@@ -42,23 +41,6 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 TYPED_PAGE_TYPES: tuple[str, ...] = ()
 
 
-#: Boosted models averaged in each pass (``BlockClassifier(n_members=…)``). Out of fold
-#: (dev trees), two models of 80 trees with seeds 0 and 1 scored 0.9252 mean text F1
-#: against 0.9208 for one model of 160 trees, 0.9230 / 0.9189 for either alone.
-MEMBERS = 2
-
-
-def members_params(params: dict, members: int) -> dict:
-    """The tuned parameters as ``members`` averaged models that share the tuned number of
-    trees, so prediction costs the same."""
-    if members < 1:
-        raise SystemExit("--members must be at least 1")
-    if members == 1:
-        return dict(params)
-    max_iter = int(params.get("max_iter", BlockClassifier().max_iter))
-    return {**params, "max_iter": max(1, max_iter // members), "n_members": members}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
@@ -71,13 +53,11 @@ def main() -> None:
                         help="scripts/tune.py's output: its chosen parameters are used")
     parser.add_argument("--typed-page-types", default=",".join(TYPED_PAGE_TYPES),
                         help="comma-separated page types scored by the typed context pass ('' for none)")
-    parser.add_argument("--members", type=int, default=MEMBERS,
-                        help="boosted models averaged per pass, sharing the tuned number of trees (1: one model)")
     parser.add_argument("--rescore", action="store_true",
                         help="train nothing: score the model files as they are, rewrite their recorded scores and card")
     args = parser.parse_args()
     tuning = json.loads(Path(args.tuning).read_text("utf-8")) if args.tuning else None
-    params = members_params(tuning["chosen"] if tuning else {}, args.members)
+    params = tuning["chosen"] if tuning else {}
     output = Path(args.output)
     portable_path = output.with_name(f"{output.stem}.trees.npz")  # what extract() loads
 
