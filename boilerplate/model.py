@@ -52,6 +52,10 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_members = n_members
 
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("n_members", 1)  # model files from before ensembles
+        super().__setstate__(state)
+
     def fit(self, X, y, sample_weight=None) -> "BlockClassifier":
         """Fit on a block matrix ``X`` and labels ``y`` (optionally weighted per block)."""
         X, y = validate_data(self, X, y, dtype=np.float32)
