@@ -75,3 +75,15 @@ def test_a_bad_number_of_members_is_refused(members):
     X, y = _data()
     with pytest.raises(ValueError, match="n_members"):
         BlockClassifier(max_iter=5, n_members=members).fit(X, y)
+
+
+def test_a_model_pickled_before_ensembles_loads_as_one_member():
+    import pickle
+
+    X, y = _data()
+    model = BlockClassifier(max_iter=5).fit(X, y)
+    del model.__dict__["n_members"]
+    del model.__dict__["estimators_"]  # as a file written before n_members existed
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.get_params()["n_members"] == 1
+    assert np.array_equal(restored.predict_proba(X), model.estimator_.predict_proba(X))
