@@ -251,7 +251,7 @@ def to_portable(classifier: Any) -> PortableClassifier:
             columns["missing_left"].append(nodes["missing_go_to_left"].astype(bool) & ~leaf)
             columns["left"].append(np.where(leaf, index, nodes["left"].astype(np.int64) + offset))
             columns["right"].append(np.where(leaf, index, nodes["right"].astype(np.int64) + offset))
-            columns["value"].append(np.where(leaf, nodes["value"] * scale if len(members) > 1 else nodes["value"], 0.0))
+            columns["value"].append(np.where(leaf, nodes["value"] * scale, 0.0))  # × 1.0 is exact
             roots.append(offset)
             offset += n
     baseline = np.mean([np.asarray(m._baseline_prediction, dtype=np.float64).ravel()[0] for m in members])
