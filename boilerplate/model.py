@@ -53,7 +53,10 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.n_members = n_members
 
     def __setstate__(self, state: dict) -> None:
-        state.setdefault("n_members", 1)  # model files from before ensembles
+        # A model file from before ensembles holds one ``estimator_`` and no ``n_members``.
+        state.setdefault("n_members", 1)
+        if "estimator_" in state:
+            state.setdefault("estimators_", [state["estimator_"]])
         super().__setstate__(state)
 
     def fit(self, X, y, sample_weight=None) -> "BlockClassifier":
@@ -87,7 +90,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         return self._raw(X)
 
     def _raw(self, X: np.ndarray) -> np.ndarray:
-        members = getattr(self, "estimators_", None) or [self.estimator_]
+        members = self.estimators_
         raw = members[0].decision_function(X)
         if len(members) > 1:
             raw = sum((m.decision_function(X) for m in members[1:]), raw) / len(members)
@@ -97,7 +100,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, columns in ``classes_`` order."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        if len(getattr(self, "estimators_", ())) <= 1 or len(self.classes_) != 2:
+        if len(self.estimators_) == 1 or len(self.classes_) != 2:
             return self.estimator_.predict_proba(X)
         proba = np.empty((len(X), 2), dtype=np.float64)
         proba[:, 1] = 1.0 / (1.0 + np.exp(-self._raw(X)))

@@ -86,4 +86,5 @@ def test_a_model_pickled_before_ensembles_loads_as_one_member():
     del model.__dict__["estimators_"]  # as a file written before n_members existed
     restored = pickle.loads(pickle.dumps(model))
     assert restored.get_params()["n_members"] == 1
+    assert restored.estimators_ == [restored.estimator_]
     assert np.array_equal(restored.predict_proba(X), model.estimator_.predict_proba(X))
