@@ -105,3 +105,68 @@ cdef class PhraseTable:
             i += step
             before = here
         return starts, groups
+
+
+cdef inline bint _is_ascii_alnum(Py_UCS4 c) noexcept:
+    return (u"a" <= c <= u"z") or (u"0" <= c <= u"9")
+
+
+cdef class ClassWordTable:
+    """The class/id words of ``vocab.class_groups``, matched as its regex matches them: at a
+    token start (not after ``[a-z0-9]``), the first word in the regex's order that the text
+    continues with (words of three letters or fewer only as a whole token); after a match
+    the search goes on at its end. Words are ASCII, looked up by their first letter."""
+
+    cdef uint32_t[::1] chars
+    cdef int64_t[::1] starts
+    cdef int64_t[::1] lengths
+    cdef int32_t[::1] groups
+    cdef unsigned char[::1] whole
+    cdef int64_t[129] first         # words starting with ASCII c: first[c] … first[c + 1] - 1
+
+    def __init__(self, list words):
+        """``words``: ``(word, group, whole_token_only)`` in the order the regex tries them."""
+        cdef Py_ssize_t c
+        if any(not w or not w.isascii() for w, _, _ in words) or any(not 0 <= g < 63 for _, g, _ in words):
+            raise ValueError("class/id words must be non-empty ASCII, in at most 63 groups")
+        ordered = sorted(words, key=lambda item: ord(item[0][0]))  # stable: the regex's order within a letter
+        self.chars = np.frombuffer("".join(w for w, _, _ in ordered).encode("utf-32-le"), dtype=np.uint32).copy()
+        lengths = np.array([len(w) for w, _, _ in ordered], dtype=np.int64)
+        self.lengths = lengths
+        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        self.groups = np.array([g for _, g, _ in ordered], dtype=np.int32)
+        self.whole = np.array([bool(x) for _, _, x in ordered], dtype=np.uint8)
+        counts = np.bincount([ord(w[0]) for w, _, _ in ordered], minlength=128)
+        for c in range(129):
+            self.first[c] = int(counts[:c].sum())
+
+    def mask(self, str lowered):
+        """Bit ``1 << group`` for every group with a word in ``lowered`` (a lower-cased class plus id)."""
+        cdef Py_ssize_t n = len(lowered), i, j, k, length, offset, end = 0
+        cdef int kind = PyUnicode_KIND(lowered)
+        cdef void* data = PyUnicode_DATA(lowered)
+        cdef Py_ssize_t c
+        cdef unsigned long long bits = 0
+        cdef bint found
+        for i in range(n):
+            c = <Py_ssize_t>PyUnicode_READ(kind, data, i)
+            if i < end or c >= 128 or self.first[c] == self.first[c + 1]:
+                continue
+            if i > 0 and _is_ascii_alnum(PyUnicode_READ(kind, data, i - 1)):
+                continue
+            for k in range(self.first[c], self.first[c + 1]):
+                length, offset = self.lengths[k], self.starts[k]
+                if i + length > n:
+                    continue
+                found = True
+                for j in range(1, length):
+                    if PyUnicode_READ(kind, data, i + j) != self.chars[offset + j]:
+                        found = False
+                        break
+                if found and self.whole[k] and i + length < n and _is_ascii_alnum(PyUnicode_READ(kind, data, i + length)):
+                    found = False
+                if found:
+                    bits |= 1ULL << self.groups[k]
+                    end = i + length
+                    break
+        return bits

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from lxml import etree
 
 from .limits import MAX_ANCESTOR_IDS, MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_CLASS_ID_CHARS, MAX_PATH_ANCESTORS
 from .parse import Document
-from .vocab import class_groups
+from .vocab import class_groups, class_word_order
+
+try:  # the compiled class/id word matcher (``_phrases.pyx``); the regex is the fallback
+    from ._phrases import ClassWordTable
+except ImportError:  # pragma: no cover - a source tree without the built extension
+    ClassWordTable = None
 
 try:  # the compiled walk (``_walk.pyx``), built on install
     from ._walk import scored_blocks as _compiled_scored
@@ -110,14 +116,30 @@ def class_mask(value: str) -> int:
     """Bit mask of the class/id groups that occur in ``value`` (a class plus id string)."""
     mask = _CLASS_MEMO.get(value)
     if mask is None:
-        _, pattern = class_groups()
-        mask = 0
-        for match in pattern.finditer(value.lower()):
-            mask |= 1 << int(match.lastgroup[1:])
+        mask = _class_bits(value.lower())
         if len(_CLASS_MEMO) >= _CLASS_MEMO_MAX:
             _CLASS_MEMO.clear()
         _CLASS_MEMO[value] = mask
     return mask
+
+
+def _class_bits_regex(lowered: str) -> int:
+    """:func:`class_mask` by the regex of ``vocab.class_groups`` (the reference, and the
+    fallback where ``_phrases.pyx`` is not built)."""
+    _, pattern = class_groups()
+    mask = 0
+    for match in pattern.finditer(lowered):
+        mask |= 1 << int(match.lastgroup[1:])
+    return mask
+
+
+@lru_cache(maxsize=1)
+def _class_word_table() -> ClassWordTable:
+    return ClassWordTable(class_word_order())
+
+
+def _class_bits(lowered: str) -> int:
+    return _class_word_table().mask(lowered) if ClassWordTable is not None else _class_bits_regex(lowered)
 
 
 def element_info(tag: str, classes: str, ident: str, hidden: bool, style: str) -> tuple[str, int, int, bool]:

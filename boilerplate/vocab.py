@@ -18,17 +18,29 @@ def _token_pattern(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _class_id_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The class/id groups of ``data/classid.json``: (name, words longest first), in file order."""
+    groups = json.loads((_DATA / "classid.json").read_text("utf-8"))["groups"]
+    return tuple((name, tuple(sorted(words, key=len, reverse=True))) for name, words in groups)
+
+
+@lru_cache(maxsize=1)
 def class_groups() -> tuple[tuple[str, ...], re.Pattern[str]]:
     """Names of the class/id groups and one pattern whose named groups are ``g0``, ``g1``, …"""
-    groups = json.loads((_DATA / "classid.json").read_text("utf-8"))["groups"]
+    groups = _class_id_groups()
     names = tuple(name for name, _ in groups)
     alternatives = [
-        f"(?P<g{i}>" + "|".join(_token_pattern(w) for w in sorted(words, key=len, reverse=True)) + ")"
-        for i, (_, words) in enumerate(groups)
+        f"(?P<g{i}>" + "|".join(_token_pattern(w) for w in words) + ")" for i, (_, words) in enumerate(groups)
     ]
     firsts = "".join(sorted({w[0] for _, words in groups for w in words}))
     # The token start and first letter are tested once per position, not once per word: 12x faster.
     return names, re.compile(r"(?<![a-z0-9])(?=[" + re.escape(firsts) + "])(?:" + "|".join(alternatives) + ")")
+
+
+def class_word_order() -> list[tuple[str, int, bool]]:
+    """The class/id words as ``(word, group index, whole token only)`` in the order the
+    pattern of :func:`class_groups` tries them (for the compiled matcher, ``_phrases.pyx``)."""
+    return [(w, i, len(w) <= 3) for i, (_, words) in enumerate(_class_id_groups()) for w in words]
 
 
 @lru_cache(maxsize=1)

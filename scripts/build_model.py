@@ -73,11 +73,13 @@ def main() -> None:
                         help="comma-separated page types scored by the typed context pass ('' for none)")
     parser.add_argument("--members", type=int, default=MEMBERS,
                         help="boosted models averaged per pass, sharing the tuned number of trees (1: one model)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="override one tuned parameter of each member, e.g. learning_rate=0.2 (repeatable)")
     parser.add_argument("--rescore", action="store_true",
                         help="train nothing: score the model files as they are, rewrite their recorded scores and card")
     args = parser.parse_args()
     tuning = json.loads(Path(args.tuning).read_text("utf-8")) if args.tuning else None
-    params = members_params(tuning["chosen"] if tuning else {}, args.members)
+    params = {**members_params(tuning["chosen"] if tuning else {}, args.members), **_overrides(args.param)}
     output = Path(args.output)
     portable_path = output.with_name(f"{output.stem}.trees.npz")  # what extract() loads
 
@@ -108,6 +110,20 @@ def main() -> None:
     card = _card(manifest, report.markdown(), tuning)
     atomic_write(output.parent / "README.md", lambda handle: handle.write(card.encode("utf-8")))
     print(report.markdown())
+
+
+def _overrides(pairs: list[str]) -> dict:
+    """``NAME=VALUE`` pairs as parameters, each value read as JSON (a number) or kept as text."""
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--param {pair!r}: expected NAME=VALUE")
+        try:
+            params[name] = json.loads(value)
+        except ValueError:
+            params[name] = value
+    return params
 
 
 def _write_json(path: Path, value: dict) -> None:

@@ -16,7 +16,7 @@ from boilerplate.blocks import _walk_python, split_blocks
 from boilerplate.corpora import load_pages
 from boilerplate.decode import decode
 from boilerplate.parse import parse
-from boilerplate.vocab import lowercase_keyword_index, lowercase_keywords
+from boilerplate.vocab import class_word_order, lowercase_keyword_index, lowercase_keywords
 
 
 def test_the_compiled_tree_walk_is_built_and_used():
@@ -86,6 +86,36 @@ def test_compiled_phrase_matcher_equals_the_keyword_regex(parts: list[str], glue
     expected = [(m.start(), int(m.lastgroup[1:])) for m in lowercase_keywords().finditer(text)]
     starts, groups = PhraseTable(lowercase_keyword_index()).find(text)
     assert list(zip(starts, groups)) == expected
+
+
+def test_the_compiled_class_word_matcher_is_built_and_used():
+    import boilerplate.blocks
+    from boilerplate._phrases import ClassWordTable
+
+    assert boilerplate.blocks.ClassWordTable is ClassWordTable
+    assert isinstance(boilerplate.blocks._class_word_table(), ClassWordTable)
+
+
+_CLASS_PARTS = st.sampled_from([w for w, _, _ in class_word_order()] +
+                               ["address", "ads", "ad1", "x", "top", "bar", "menu_", "é", "İ", "日本", "9", "-", "_", " "])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_CLASS_PARTS, st.text(max_size=6)), max_size=12), st.sampled_from(["", " ", "-", "_", "x"]))
+def test_compiled_class_word_matcher_equals_the_class_regex(parts: list[str], glue: str) -> None:
+    from boilerplate.blocks import _class_bits_regex, _class_word_table
+
+    lowered = glue.join(parts).lower()
+    assert _class_word_table().mask(lowered) == _class_bits_regex(lowered)
+
+
+def test_compiled_class_word_matcher_equals_the_class_regex_on_edge_cases() -> None:
+    from boilerplate.blocks import _class_bits_regex, _class_word_table
+
+    names = ["navbar navbar-expand-lg", "top-bar-item", "side-barx", "ad", "ad-slot", "address", "sr-only",
+             "visually-hidden-focusable", "post-comments comment-list", "footer__links", "col-right", "MENU Main"]
+    for name in names:
+        assert _class_word_table().mask(name.lower()) == _class_bits_regex(name.lower()), name
 
 
 _SCAN_TEXT = st.text(alphabet=st.sampled_from(list("aZ<>b= .!?\"')”’。x\t\n\r\x00\x1f\x0b") +
