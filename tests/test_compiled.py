@@ -96,8 +96,8 @@ def test_the_compiled_class_word_matcher_is_built_and_used():
     assert isinstance(boilerplate.blocks._class_word_table(), ClassWordTable)
 
 
-_CLASS_PARTS = st.sampled_from([w for w, _, _ in class_word_order()] +
-                               ["address", "ads", "ad1", "x", "top", "bar", "menu_", "é", "İ", "日本", "9", "-", "_", " "])
+_CLASS_PARTS = st.sampled_from([w for w, _, _ in class_word_order()] + [
+    "address", "ads", "ad1", "x", "top", "bar", "menu_", "é", "İ", "日本", "9", "-", "_", " "])
 
 
 @settings(max_examples=500, deadline=None)
