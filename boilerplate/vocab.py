@@ -10,11 +10,15 @@ from importlib import resources
 _DATA = resources.files("boilerplate.data")
 
 
+def _whole_token_only(word: str) -> bool:
+    """Class/id words of three letters or fewer must be a whole token (``ad`` must not match ``address``)."""
+    return len(word) <= 3
+
+
 def _token_pattern(word: str) -> str:
     """A class/id word matches at the start of a token (the ``(?<![a-z0-9])`` put in front
-    of all of them by :func:`class_groups`); words of three letters or fewer must be the
-    whole token (``ad`` must not match ``address``)."""
-    return re.escape(word) + (r"(?![a-z0-9])" if len(word) <= 3 else "")
+    of all of them by :func:`class_groups`), short ones only as the whole token."""
+    return re.escape(word) + (r"(?![a-z0-9])" if _whole_token_only(word) else "")
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +44,7 @@ def class_groups() -> tuple[tuple[str, ...], re.Pattern[str]]:
 def class_word_order() -> list[tuple[str, int, bool]]:
     """The class/id words as ``(word, group index, whole token only)`` in the order the
     pattern of :func:`class_groups` tries them (for the compiled matcher, ``_phrases.pyx``)."""
-    return [(w, i, len(w) <= 3) for i, (_, words) in enumerate(_class_id_groups()) for w in words]
+    return [(w, i, _whole_token_only(w)) for i, (_, words) in enumerate(_class_id_groups()) for w in words]
 
 
 @lru_cache(maxsize=1)
