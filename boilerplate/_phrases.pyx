@@ -136,9 +136,9 @@ cdef class ClassWordTable:
         self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
         self.groups = np.array([g for _, g, _ in ordered], dtype=np.int32)
         self.whole = np.array([bool(x) for _, _, x in ordered], dtype=np.uint8)
-        counts = np.bincount([ord(w[0]) for w, _, _ in ordered], minlength=128)
+        first = np.concatenate(([0], np.cumsum(np.bincount([ord(w[0]) for w, _, _ in ordered], minlength=128))))
         for c in range(129):
-            self.first[c] = int(counts[:c].sum())
+            self.first[c] = first[c]
 
     def mask(self, str lowered):
         """Bit ``1 << group`` for every group with a word in ``lowered`` (a lower-cased class plus id)."""

@@ -14,8 +14,9 @@ pools at one thread, so pages/s is per core and peak RSS (``VmHWM``) is the syst
 own. Every process extracts one warm-up page before the clock starts. With ``--repeat R``
 every page is timed R times: pages/s is that of the fastest pass, ms/page the fastest of
 each page's R times; "first pass" is the pages/s of the first pass alone, on pages the
-process has not seen (what a crawler meets: no memo of a site's class names yet). For ``extract()`` a second pass times the stages one by one (decode,
-parse, blocks, features, model). Each large page gets a fresh process of its own (warm-up
+process has not seen (what a crawler meets: no memo of a site's class names yet). For
+``extract()`` a second pass times the stages one by one (decode, parse, blocks, features,
+model). Each large page gets a fresh process of its own (warm-up
 on a small generated page, then that page only), so its peak RSS is that page's.
 
 Peers are called as ``boilerplate.peers`` wraps them (on the page decoded by
