@@ -23,6 +23,13 @@ cdef inline bint _boundary(int kind, void* data, Py_ssize_t i, Py_ssize_t n) noe
     return before != after
 
 
+def _flat(list strings):
+    """The strings' code points one after the other, and where each starts and how long it is."""
+    chars = np.frombuffer("".join(strings).encode("utf-32-le"), dtype=np.uint32).copy()
+    lengths = np.array([len(s) for s in strings], dtype=np.int64)
+    return chars, np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64), lengths
+
+
 cdef class PhraseTable:
     """The phrases as flat arrays, grouped by first character in the order the regex tries them."""
 
@@ -39,10 +46,7 @@ cdef class PhraseTable:
         """``by_first``: a phrase's first character → its ``(phrase, group)`` pairs in the order the regex tries them."""
         keys = sorted(by_first, key=ord)
         phrases = [pair for key in keys for pair in by_first[key]]
-        self.chars = np.frombuffer("".join(p for p, _ in phrases).encode("utf-32-le"), dtype=np.uint32).copy()
-        lengths = np.array([len(p) for p, _ in phrases], dtype=np.int64)
-        self.lengths = lengths
-        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        self.chars, self.starts, self.lengths = _flat([p for p, _ in phrases])
         self.groups = np.array([g for _, g in phrases], dtype=np.int32)
         self.first_chars = np.array([ord(k) for k in keys], dtype=np.uint32)
         self.first = np.cumsum([0] + [len(by_first[k]) for k in keys]).astype(np.int64)
@@ -130,10 +134,7 @@ cdef class ClassWordTable:
         if any(not w or not w.isascii() for w, _, _ in words) or any(not 0 <= g < 63 for _, g, _ in words):
             raise ValueError("class/id words must be non-empty ASCII, in at most 63 groups")
         ordered = sorted(words, key=lambda item: ord(item[0][0]))  # stable: the regex's order within a letter
-        self.chars = np.frombuffer("".join(w for w, _, _ in ordered).encode("utf-32-le"), dtype=np.uint32).copy()
-        lengths = np.array([len(w) for w, _, _ in ordered], dtype=np.int64)
-        self.lengths = lengths
-        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        self.chars, self.starts, self.lengths = _flat([w for w, _, _ in ordered])
         self.groups = np.array([g for _, g, _ in ordered], dtype=np.int32)
         self.whole = np.array([bool(x) for _, _, x in ordered], dtype=np.uint8)
         first = np.concatenate(([0], np.cumsum(np.bincount([ord(w[0]) for w, _, _ in ordered], minlength=128))))
