@@ -56,7 +56,7 @@ class Report:
     skipped: list[dict[str, str]]
     speed: dict[str, float] = field(default_factory=dict)
     outcomes: BlockOutcomes | None = None  # arrays for plots; not written to JSON
-    page_scores: dict[str, list[PageScore]] = field(default_factory=dict)  # per system; not written to JSON
+    page_scores: dict[str, list[PageScore]] = field(default_factory=dict)  # per system; JSON "pages"
 
     def against(self, peer: str, system: str = "boilerplate") -> dict[str, Difference]:
         """``system`` minus ``peer``, with paired bootstrap intervals: text F1 per dataset and
@@ -119,11 +119,18 @@ class Report:
             "speed": self.speed,
             "differences": {peer: {key: asdict(d) for key, d in self.against(peer).items()}
                             for peer in self.page_scores if peer != "boilerplate"},
+            "pages": {system: [_page_dict(s) for s in scores] for system, scores in self.page_scores.items()},
         }
 
     def write_json(self, path: str | Path) -> None:
         text = json.dumps(self.to_dict(), indent=1)
         atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _page_dict(score: PageScore) -> dict[str, Any]:
+    """One page's scores for the JSON report: where it is from, text and word P/R/F1."""
+    return {"dataset": score.dataset, "page_id": score.page_id, "page_type": score.page_type,
+            "text": asdict(score.shingle), "word": asdict(score.word)}
 
 
 def evaluate_model(*, model=None, datasets: Sequence[str], data_dir=None, cache_dir=None, peers: Sequence[str] = (),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,15 @@ def test_the_report_shows_the_differences_per_dataset_and_page_type() -> None:
     text = report.markdown()
     assert "boilerplate minus trafilatura" in text and "| wcxb:product | 1 | -0.257 |" in text
     assert set(report.to_dict()["differences"]["trafilatura"]) == set(differences)
+
+
+def test_the_json_report_lists_every_page_with_its_scores(tmp_path) -> None:
+    ours = [_page(0, 0.9, 0.8, "cleaneval", None), _page(1, 0.5, 0.9, "wcxb", "product")]
+    report = Report(target="article", results={"boilerplate": summarize_scores(ours)}, blocks={}, projection={},
+                    skipped=[], page_scores={"boilerplate": ours})
+    report.write_json(tmp_path / "scores.json")
+    pages = json.loads((tmp_path / "scores.json").read_text())["pages"]["boilerplate"]
+    assert [(p["dataset"], p["page_id"], p["page_type"]) for p in pages] == [
+        (s.dataset, s.page_id, s.page_type) for s in ours]
+    assert pages[1]["word"]["f1"] == pytest.approx(ours[1].word.f1)
+    assert pages[0]["text"]["precision"] == pytest.approx(ours[0].shingle.precision)
