@@ -31,6 +31,8 @@ from .persist import atomic_write
 #: Test blocks whose feature rows a report keeps, for the permutation importance in
 #: ``plots.py``: rows × 3 repeats × every feature go through the model, 2.5 M rows at 5,000.
 SAMPLE_ROWS = 5_000
+#: Pages listed in the report's table of where the first peer leads most.
+PEER_LEADS_SHOWN = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +81,15 @@ class Report:
         out["mean"] = mean_difference([pair(picked) for _, picked in sorted(datasets.items())], "text")
         return out
 
+    def peer_leads(self, peer: str, n: int = PEER_LEADS_SHOWN, system: str = "boilerplate"
+                   ) -> list[tuple[PageScore, PageScore]]:
+        """The (at most ``n``) pages where ``peer`` beats ``system`` by most (``page_f1``),
+        as pairs of their scores, largest lead first."""
+        if system not in self.page_scores or peer not in self.page_scores:
+            return []
+        pairs = [(a, b) for a, b in zip(self.page_scores[system], self.page_scores[peer]) if page_f1(b) > page_f1(a)]
+        return sorted(pairs, key=lambda pair: page_f1(pair[0]) - page_f1(pair[1]))[:n]
+
     def markdown(self) -> str:
         parts = ["Text-level F1 (4-gram shingles; precision and recall averaged over pages):", "",
                  format_table(self.results), ""]
@@ -93,6 +104,13 @@ class Report:
             parts += [f"| {key} | {d.pages} | {d.difference:+.3f} | {d.low:+.3f} … {d.high:+.3f} |"
                       for key, d in self.against(peer).items()]
             parts.append("")
+            leads = self.peer_leads(peer)
+            if leads:
+                parts += [f"The pages where {peer} leads most (text F1; word F1 on WCXB's typed pages):", "",
+                          f"| dataset | page | type | boilerplate | {peer} |", "|---|---|---|---|---|"]
+                parts += [f"| {ours.dataset} | {ours.page_id} | {ours.page_type or ''} | {page_f1(ours):.3f} | "
+                          f"{page_f1(theirs):.3f} |" for ours, theirs in leads]
+                parts.append("")
         if self.blocks:
             parts += ["Block-level scores of the model against projected labels:", "",
                       "| dataset | precision | recall | F1 |", "|---|---|---|---|"]
@@ -125,6 +143,11 @@ class Report:
     def write_json(self, path: str | Path) -> None:
         text = json.dumps(self.to_dict(), indent=1)
         atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def page_f1(score: PageScore) -> float:
+    """A page's F1 in its dataset's own metric: word F1 on WCXB's typed pages, text F1 elsewhere."""
+    return score.word.f1 if score.page_type else score.shingle.f1
 
 
 def _page_dict(score: PageScore) -> dict[str, Any]:

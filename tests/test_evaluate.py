@@ -9,7 +9,7 @@ import pytest
 
 from boilerplate.evaluate import PageScore, mean_difference, paired_difference, summarize_scores
 from boilerplate.metrics import PRF, f1
-from boilerplate.report import Report
+from boilerplate.report import Report, page_f1
 
 
 def _page(i: int, precision: float, recall: float, dataset: str = "wcxb", page_type: str | None = "product",
@@ -111,3 +111,23 @@ def test_the_json_report_lists_every_page_with_its_scores(tmp_path) -> None:
         (s.dataset, s.page_id, s.page_type) for s in ours]
     assert pages[1]["word"]["f1"] == pytest.approx(ours[1].word.f1)
     assert pages[0]["text"]["precision"] == pytest.approx(ours[0].shingle.precision)
+
+
+def test_the_report_lists_the_pages_where_the_peer_leads_most() -> None:
+    ours = [_page(0, 0.9, 0.9, "cleaneval", None), _page(1, 0.5, 0.5, "cleaneval", None),
+            _page(2, 0.9, 0.9, "wcxb", "product", word=0.2), _page(3, 0.8, 0.8, "wcxb", "article")]
+    theirs = [_page(0, 0.5, 0.5, "cleaneval", None), _page(1, 0.6, 0.6, "cleaneval", None),
+              _page(2, 0.9, 0.9, "wcxb", "product", word=0.7), _page(3, 0.8, 0.8, "wcxb", "article")]
+    results = {"boilerplate": summarize_scores(ours), "trafilatura": summarize_scores(theirs)}
+    report = Report(target="article", results=results, blocks={}, projection={}, skipped=[],
+                    page_scores={"boilerplate": ours, "trafilatura": theirs})
+    leads = report.peer_leads("trafilatura")
+    assert [(a.dataset, a.page_id) for a, _ in leads] == [("wcxb", "0002"), ("cleaneval", "0001")]  # by word F1 on WCXB
+    assert page_f1(leads[0][1]) - page_f1(leads[0][0]) == pytest.approx(0.5)
+    assert report.peer_leads("trafilatura", n=1) == leads[:1]
+    assert report.peer_leads("justext") == []
+    text = report.markdown()
+    assert "The pages where trafilatura leads most" in text
+    assert "| wcxb | 0002 | product | 0.200 | 0.700 |" in text and "| cleaneval | 0001 |  | 0.500 | 0.600 |" in text
+    assert "| wcxb | 0003 |" not in text and "| cleaneval | 0000 |" not in text
+
