@@ -130,4 +130,3 @@ def test_the_report_lists_the_pages_where_the_peer_leads_most() -> None:
     assert "The pages where trafilatura leads most" in text
     assert "| wcxb | 0002 | product | 0.200 | 0.700 |" in text and "| cleaneval | 0001 |  | 0.500 | 0.600 |" in text
     assert "| wcxb | 0003 |" not in text and "| cleaneval | 0000 |" not in text
-
