@@ -125,8 +125,7 @@ def mean_difference(strata: Sequence[tuple[Sequence[PageScore], Sequence[PageSco
     rng = np.random.default_rng(seed)
     points, spreads = [], []
     for ours, theirs in strata:
-        if [(s.dataset, s.page_id) for s in ours] != [(s.dataset, s.page_id) for s in theirs]:
-            raise ValueError("a paired difference needs both systems' scores of the same pages in the same order")
+        check_same_pages(ours, theirs)
         a, b = _values(ours, metric), _values(theirs, metric)
         picks = rng.integers(0, len(ours), size=(samples, len(ours)))
         points.append(_statistic(a, metric) - _statistic(b, metric))
@@ -134,6 +133,12 @@ def mean_difference(strata: Sequence[tuple[Sequence[PageScore], Sequence[PageSco
     spread = np.mean(spreads, axis=0)
     low, high = np.quantile(spread, [(1 - level) / 2, (1 + level) / 2])
     return Difference(sum(len(ours) for ours, _ in strata), float(np.mean(points)), float(low), float(high))
+
+
+def check_same_pages(ours: Sequence[PageScore], theirs: Sequence[PageScore]) -> None:
+    """Raise ValueError unless both systems' scores are of the same pages in the same order."""
+    if [(s.dataset, s.page_id) for s in ours] != [(s.dataset, s.page_id) for s in theirs]:
+        raise ValueError("a paired difference needs both systems' scores of the same pages in the same order")
 
 
 def _values(scores: Sequence[PageScore], metric: str) -> np.ndarray:

@@ -17,6 +17,7 @@ from .evaluate import (
     Difference,
     PageScore,
     block_scores,
+    check_same_pages,
     format_table,
     format_types_table,
     mean_difference,
@@ -87,7 +88,9 @@ class Report:
         as pairs of their scores, largest lead first."""
         if system not in self.page_scores or peer not in self.page_scores:
             return []
-        pairs = [(a, b) for a, b in zip(self.page_scores[system], self.page_scores[peer]) if page_f1(b) > page_f1(a)]
+        ours, theirs = self.page_scores[system], self.page_scores[peer]
+        check_same_pages(ours, theirs)
+        pairs = [(a, b) for a, b in zip(ours, theirs) if page_f1(b) > page_f1(a)]
         return sorted(pairs, key=lambda pair: page_f1(pair[0]) - page_f1(pair[1]))[:n]
 
     def markdown(self) -> str:

@@ -126,6 +126,10 @@ def test_the_report_lists_the_pages_where_the_peer_leads_most() -> None:
     assert page_f1(leads[0][1]) - page_f1(leads[0][0]) == pytest.approx(0.5)
     assert report.peer_leads("trafilatura", n=1) == leads[:1]
     assert report.peer_leads("justext") == []
+    shuffled = Report(target="article", results=results, blocks={}, projection={}, skipped=[],
+                      page_scores={"boilerplate": ours, "trafilatura": theirs[::-1]})
+    with pytest.raises(ValueError, match="same pages"):
+        shuffled.peer_leads("trafilatura")
     text = report.markdown()
     assert "The pages where trafilatura leads most" in text
     assert "| wcxb | 0002 | product | 0.200 | 0.700 |" in text and "| cleaneval | 0001 |  | 0.500 | 0.600 |" in text
