@@ -64,6 +64,8 @@ class Options:
     keep_repeats: bool = False
     #: Keep an unsure block outside the page's main container (``Extractor.keep_scattered``).
     keep_scattered: bool = False
+    #: Keep a block inside a comment section (``Extractor.keep_comments``).
+    keep_comments: bool = False
 
     def __post_init__(self) -> None:
         if self.deadline is not None and not self.deadline > 0:
@@ -81,7 +83,8 @@ class Summary:
 
 def load(options: Options) -> Extractor:
     extractor = load_extractor(options.model) if options.model else default_extractor()
-    return without_rules(extractor, repeats=options.keep_repeats, scattered=options.keep_scattered)
+    return without_rules(extractor, repeats=options.keep_repeats, scattered=options.keep_scattered,
+                         comments=options.keep_comments)
 
 
 def error_entry(record: Record, kind: str, message: str) -> Entry:

@@ -76,6 +76,9 @@ def _stops_quietly_when_stdout_closes(command):
               help="Keep a block that repeats an earlier kept block's words elsewhere on the page (default: drop it).")
 @click.option("--keep-scattered", is_flag=True,
               help="Keep a block outside the page's main container that the model is unsure of (default: drop it).")
+@click.option("--keep-comments", is_flag=True,
+              help="Keep a block inside a comment section when most of the page's text lies outside it "
+                   "(default: drop it, for the article target).")
 @click.option("--min-confidence", metavar="P|auto",
               help="Print nothing for a page whose P(main content) is below P; 'auto': the page model's "
                    "documented threshold (default: never).")
@@ -85,7 +88,8 @@ def _stops_quietly_when_stdout_closes(command):
 def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold: float | None, as_text: bool = False,
             output: str | None = None, workers: int | None = None, blocks: bool = False, retry_errors: bool = False,
             quiet: bool = False, deadline: float | None = None, headline: bool | None = None,
-            min_confidence: str | None = None, keep_repeats: bool = False, keep_scattered: bool = False) -> None:
+            min_confidence: str | None = None, keep_repeats: bool = False, keep_scattered: bool = False,
+            keep_comments: bool = False) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input).
 
     Batch mode, for several PAGEs, a directory (its .html/.htm files, recursively) or WARC
@@ -98,7 +102,7 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
         _extract_batch(pages, output=output, workers=workers or 1, blocks=blocks, retry_errors=retry_errors,
                        quiet=quiet, model=model, threshold=threshold, as_json=as_json, as_text=as_text,
                        deadline=deadline, headline=headline, min_confidence=min_confidence, keep_repeats=keep_repeats,
-                       keep_scattered=keep_scattered)
+                       keep_scattered=keep_scattered, keep_comments=keep_comments)
         return
     try:
         with click.open_file(pages[0], "rb") as page:
@@ -110,7 +114,7 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
         return
 
     extractor = without_rules(load_extractor(model) if model else default_extractor(),
-                              repeats=keep_repeats, scattered=keep_scattered)
+                              repeats=keep_repeats, scattered=keep_scattered, comments=keep_comments)
     cut = _min_confidence(min_confidence, lambda: extractor)
     if not as_json:
         click.echo(extractor.extract(data, threshold=threshold, headline=headline, min_confidence=cut))
@@ -303,7 +307,7 @@ def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, 
                    quiet: bool, model: str | None, threshold: float | None, as_json: bool, as_text: bool,
                    deadline: float | None = None, headline: bool | None = None,
                    min_confidence: str | None = None, keep_repeats: bool = False,
-                   keep_scattered: bool = False) -> None:
+                   keep_scattered: bool = False, keep_comments: bool = False) -> None:
     """``extract`` over many pages, directories and WARC files, as JSON Lines (``batch.py``)."""
     from . import batch
 
@@ -315,7 +319,8 @@ def _extract_batch(pages: tuple[str, ...], *, output: str | None, workers: int, 
 
     cut = _min_confidence(min_confidence, lambda: load_extractor(model) if model else default_extractor())
     options = batch.Options(model=model, threshold=threshold, blocks=blocks, deadline=deadline, headline=headline,
-                            min_confidence=cut, keep_repeats=keep_repeats, keep_scattered=keep_scattered)
+                            min_confidence=cut, keep_repeats=keep_repeats, keep_scattered=keep_scattered,
+                            keep_comments=keep_comments)
     try:
         summary = batch.run(list(pages), options, output=output,
                             workers=workers, progress=not quiet, retry_errors=retry_errors)

@@ -23,8 +23,12 @@ Variants, each at every threshold of ``--thresholds``:
   repeat + ad-label rule
                    the repeat rule, then ``extractor.drop_ad_labels``
   repeat + ad-label + container rule
-                   the shipped decision: those, then ``extractor.drop_scattered`` (kept
-                   blocks outside the page's main container dropped unless P >= 0.9)
+                   those, then ``extractor.drop_scattered`` (kept blocks outside the
+                   page's main container dropped unless P >= 0.9)
+  repeat + ad-label + container + comment rule
+                   the shipped decision (``article`` target): those, then
+                   ``extractor.drop_comments`` (kept blocks in comment sections dropped
+                   when most kept text lies outside them)
   +type            (``--page-type-context``) the context pass also reads the page-type
                    model's probabilities, repeat rule on
   +type on T       (``--page-type-context``, each of ``--gate-types``) that typed pass on the
@@ -46,7 +50,7 @@ from boilerplate.blocks import Block, split_blocks
 from boilerplate.context import context_features
 from boilerplate.decode import decode
 from boilerplate.evaluate import PageScore, run_system, score_text, summarize_scores
-from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_ad_labels, drop_repeats, drop_scattered
+from boilerplate.extractor import REPEAT_MIN_TOKENS, drop_ad_labels, drop_comments, drop_repeats, drop_scattered
 from boilerplate.metrics import tokens
 from boilerplate.parse import parse
 from boilerplate.page import PAGE_TYPES, cross_fitted_type_proba, fit_page_type, top_type, type_columns
@@ -79,6 +83,8 @@ RULES: dict[str, Callable[[Sequence[Block], np.ndarray, np.ndarray], np.ndarray]
     "repeat + ad-label rule": lambda blocks, labels, proba: drop_ad_labels(blocks, drop_repeats(blocks, labels)),
     "repeat + ad-label + container rule": lambda blocks, labels, proba: drop_scattered(
         blocks, drop_ad_labels(blocks, drop_repeats(blocks, labels)), proba),
+    "repeat + ad-label + container + comment rule": lambda blocks, labels, proba: drop_comments(
+        blocks, drop_scattered(blocks, drop_ad_labels(blocks, drop_repeats(blocks, labels)), proba)),
 }
 
 

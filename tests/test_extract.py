@@ -301,3 +301,69 @@ def test_keep_scattered_on_the_command_line(tmp_path) -> None:
     batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-scattered", "-o", str(out),
                                       "-q"])
     assert batch.exit_code == 0 and "Footer note" in out.read_text()
+
+
+def test_comment_sections_are_told_by_their_class_and_id_words() -> None:
+    from boilerplate.extractor import in_comment_section
+
+    for path in ("body>div#comments>ol.commentlist>li>p", "div.comment-body>p", "section.post-replies>div>p",
+                 "div#disqus_thread>p", "div.entry>div#respond>form>p"):
+        assert in_comment_section(path), path
+    # other words, a word inside a longer one, a tag (not a class) named so, no class or id at all
+    for path in ("body>main>article>p", "div.reviews>p", "div.commentary>p", "comment-list>p", "p"):
+        assert not in_comment_section(path), path
+
+
+def _article_with_comments(article_words: int, comment_words: list[int]):
+    from boilerplate.blocks import Block
+
+    texts = [("story", "body>article>div.body>p", article_words)]
+    texts += [("reader", "body>article>div#comments>ol>li.comment>p", n) for n in comment_words]
+    return [Block(i, " ".join([word] * n), "p", path, 4, 0, 0, 0, 0, 0) for i, (word, path, n) in enumerate(texts)]
+
+
+def test_comments_under_an_article_are_dropped_but_a_forums_posts_stay() -> None:
+    from boilerplate.extractor import COMMENT_RULE_MIN_SHARE, COMMENT_RULE_MIN_WORDS, drop_comments
+
+    assert COMMENT_RULE_MIN_WORDS == 100 and COMMENT_RULE_MIN_SHARE == 0.5
+    article = _article_with_comments(150, [40, 60])
+    assert drop_comments(article, np.ones(3, dtype=bool)).tolist() == [True, False, False]
+    # the article's own text too short to tell: nothing changes
+    short = _article_with_comments(99, [10])
+    assert drop_comments(short, np.ones(2, dtype=bool)).tolist() == [True, True]
+    # a forum thread: the posts are most of the kept text, so they are the page
+    forum = _article_with_comments(150, [100, 60])
+    assert drop_comments(forum, np.ones(3, dtype=bool)).tolist() == [True, True, True]
+    # only kept blocks count: with a post already dropped, the article is the larger part
+    assert drop_comments(forum, np.array([True, True, False])).tolist() == [True, False, False]
+
+
+_STORY = "".join(f"<p>{_REPEATED} Paragraph {i} of the story goes on at some length.</p>" for i in range(8))
+_COMMENTS = "<div id='comments'><ol class='commentlist'><li><p>Reader says the bridge was fixed.</p></li></ol></div>"
+
+
+def test_the_comment_rule_follows_the_target_and_keep_comments(tiny_extractor) -> None:
+    page = f"<body><main><article><div class='body'>{_STORY}</div>{_COMMENTS}</article></main></body>"
+    assert "Reader says" not in tiny_extractor.extract(page, threshold=0.0)
+    for extractor in (dataclasses.replace(tiny_extractor, keep_comments=True),
+                      dataclasses.replace(tiny_extractor, target="article+comments")):
+        assert "Reader says" in extractor.extract(page, threshold=0.0)
+
+
+def test_keep_comments_on_the_command_line(tmp_path) -> None:
+    """One page and a batch of it: the reader's comment goes by default and stays with --keep-comments."""
+    from click.testing import CliRunner
+
+    from boilerplate.cli import main
+
+    page = tmp_path / "page.html"
+    page.write_text(f"<body><main><article><div class='body'>{_STORY}</div>{_COMMENTS}</article></main></body>")
+    runs = {flags: CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", *flags])
+            for flags in ((), ("--keep-comments",))}
+    assert all(r.exit_code == 0 for r in runs.values())
+    assert "Reader says" not in runs[()].stdout and "Reader says" in runs[("--keep-comments",)].stdout
+    assert runs[()].stdout.count("of the story") == 8
+    out = tmp_path / "out.jsonl"
+    batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-comments", "-o", str(out),
+                                      "-q"])
+    assert batch.exit_code == 0 and "Reader says" in out.read_text()
