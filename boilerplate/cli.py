@@ -77,8 +77,8 @@ def _stops_quietly_when_stdout_closes(command):
 @click.option("--keep-scattered", is_flag=True,
               help="Keep a block outside the page's main container that the model is unsure of (default: drop it).")
 @click.option("--keep-comments", is_flag=True,
-              help="Keep a block inside a comment section when most of the page's text lies outside it "
-                   "(default: drop it, for the article target).")
+              help="Keep a block inside a comment section that the model is less sure of than of the text "
+                   "outside it (default: drop it, for the article target).")
 @click.option("--min-confidence", metavar="P|auto",
               help="Print nothing for a page whose P(main content) is below P; 'auto': the page model's "
                    "documented threshold (default: never).")

@@ -28,7 +28,7 @@ Variants, each at every threshold of ``--thresholds``:
   repeat + ad-label + container + comment rule
                    the shipped decision (``article`` target): those, then
                    ``extractor.drop_comments`` (kept blocks in comment sections dropped
-                   when most kept text lies outside them)
+                   when the model is surer of the kept text outside them)
   +type            (``--page-type-context``) the context pass also reads the page-type
                    model's probabilities, repeat rule on
   +type on T       (``--page-type-context``, each of ``--gate-types``) that typed pass on the
@@ -84,7 +84,7 @@ RULES: dict[str, Callable[[Sequence[Block], np.ndarray, np.ndarray], np.ndarray]
     "repeat + ad-label + container rule": lambda blocks, labels, proba: drop_scattered(
         blocks, drop_ad_labels(blocks, drop_repeats(blocks, labels)), proba),
     "repeat + ad-label + container + comment rule": lambda blocks, labels, proba: drop_comments(
-        blocks, drop_scattered(blocks, drop_ad_labels(blocks, drop_repeats(blocks, labels)), proba)),
+        blocks, drop_scattered(blocks, drop_ad_labels(blocks, drop_repeats(blocks, labels)), proba), proba),
 }
 
 

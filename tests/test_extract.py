@@ -322,31 +322,41 @@ def _article_with_comments(article_words: int, comment_words: list[int]):
     return [Block(i, " ".join([word] * n), "p", path, 4, 0, 0, 0, 0, 0) for i, (word, path, n) in enumerate(texts)]
 
 
-def test_comments_under_an_article_are_dropped_but_a_forums_posts_stay() -> None:
-    from boilerplate.extractor import COMMENT_RULE_MIN_SHARE, COMMENT_RULE_MIN_WORDS, drop_comments
+def test_comments_the_model_is_less_sure_of_than_the_article_are_dropped() -> None:
+    from boilerplate.extractor import COMMENT_RULE_MARGIN, COMMENT_RULE_MIN_WORDS, drop_comments
 
-    assert COMMENT_RULE_MIN_WORDS == 100 and COMMENT_RULE_MIN_SHARE == 0.5
+    assert COMMENT_RULE_MIN_WORDS == 25 and 0.1 < COMMENT_RULE_MARGIN < 0.2
+    every = np.ones(3, dtype=bool)
     article = _article_with_comments(150, [40, 60])
-    assert drop_comments(article, np.ones(3, dtype=bool)).tolist() == [True, False, False]
-    # the article's own text too short to tell: nothing changes
-    short = _article_with_comments(99, [10])
-    assert drop_comments(short, np.ones(2, dtype=bool)).tolist() == [True, True]
-    # a forum thread: the posts are most of the kept text, so they are the page
-    forum = _article_with_comments(150, [100, 60])
-    assert drop_comments(forum, np.ones(3, dtype=bool)).tolist() == [True, True, True]
-    # only kept blocks count: with a post already dropped, the article is the larger part
-    assert drop_comments(forum, np.array([True, True, False])).tolist() == [True, False, False]
+    # the story at P 0.95, two comments at 0.7: the model is surer of the story, so they go
+    assert drop_comments(article, every.copy(), np.array([0.95, 0.7, 0.7])).tolist() == [True, False, False]
+    # a forum thread: the model is about as sure of the replies as of the first post, so they stay
+    assert drop_comments(article, every.copy(), np.array([0.8, 0.7, 0.7])).tolist() == [True, True, True]
+    # the text outside the comments too short to tell
+    short = _article_with_comments(COMMENT_RULE_MIN_WORDS - 1, [10])
+    assert drop_comments(short, np.ones(2, dtype=bool), np.array([0.99, 0.6])).tolist() == [True, True]
+    # only kept blocks count: with the story already dropped, nothing is outside
+    assert drop_comments(article, np.array([False, True, True]), np.array([0.95, 0.7, 0.7])).tolist() == [
+        False, True, True]
+    # the mean is weighted by words: a long unsure comment outweighs a short sure one
+    mixed = _article_with_comments(150, [5, 200])
+    assert drop_comments(mixed, every.copy(), np.array([0.9, 0.99, 0.7])).tolist() == [True, False, False]
+    assert drop_comments(mixed, every.copy(), np.array([0.9, 0.7, 0.99])).tolist() == [True, True, True]
 
 
 _STORY = "".join(f"<p>{_REPEATED} Paragraph {i} of the story goes on at some length.</p>" for i in range(8))
 _COMMENTS = "<div id='comments'><ol class='commentlist'><li><p>Reader says the bridge was fixed.</p></li></ol></div>"
 
 
-def test_the_comment_rule_follows_the_target_and_keep_comments(tiny_extractor) -> None:
+def test_the_comment_rule_follows_the_target_and_keep_comments() -> None:
+    """With the shipped model, which is surer of the story than of the reader's comment."""
+    from boilerplate.extractor import default_extractor
+
+    shipped = default_extractor()
     page = f"<body><main><article><div class='body'>{_STORY}</div>{_COMMENTS}</article></main></body>"
-    assert "Reader says" not in tiny_extractor.extract(page, threshold=0.0)
-    for extractor in (dataclasses.replace(tiny_extractor, keep_comments=True),
-                      dataclasses.replace(tiny_extractor, target="article+comments")):
+    assert "Reader says" not in shipped.extract(page, threshold=0.0)
+    for extractor in (dataclasses.replace(shipped, keep_comments=True),
+                      dataclasses.replace(shipped, target="article+comments")):
         assert "Reader says" in extractor.extract(page, threshold=0.0)
 
 
