@@ -371,20 +371,22 @@ def test_a_record_past_the_deadline_gets_a_timeout_entry_and_its_worker_is_repla
 
     records = list(iter_records([str(crawl)]))
     started = time.monotonic()
-    entries = list(batch.extract_entries(records, batch.Options(deadline=1.0), workers=workers,
+    # 5 s: far past what a page takes on a loaded machine (at 1 s, good pages timed out too on
+    # one busy with training), and the pinned worker never finishes
+    entries = list(batch.extract_entries(records, batch.Options(deadline=5.0), workers=workers,
                                          job=hang_on_flood_die_on_school))
     elapsed = time.monotonic() - started
     assert [e["id"] for e in entries] == [r.id for r in records]  # input order, every record once
     errors = {e["url"]: e["error"] for e in entries if "error" in e}
     assert errors.keys() == {"https://news.example/flood", "https://news.example/school"}
     assert errors["https://news.example/flood"]["type"] == "Timeout"
-    assert "longer than 1 s" in errors["https://news.example/flood"]["message"]
+    assert "longer than 5 s" in errors["https://news.example/flood"]["message"]
     assert errors["https://news.example/school"]["type"] == "WorkerDied"  # a crash is still a crash
     expected = expected_crawl(crawl)
     for entry in entries:
         if "error" not in entry:  # the records in flight with the overrun one, redone by the new workers
             assert entry["text"] == default_extractor().extract(expected[entry["id"]][1])
-    assert elapsed < 30, elapsed
+    assert elapsed < 60, elapsed
 
 
 def test_a_deadline_is_checked_and_changes_nothing_for_pages_within_it(tmp_path, crawl):
