@@ -217,21 +217,29 @@ def test_keep_repeats_turns_the_rule_off(tiny_extractor) -> None:
     assert tiny_extractor.extract(page, threshold=0.0).count(_REPEATED) == 1
 
 
-def test_keep_repeats_on_the_command_line(tmp_path) -> None:
-    """One page and a batch of it: the repeated paragraph once by default, twice with --keep-repeats."""
+def _extract_with_and_without(tmp_path, html: str, flag: str) -> tuple[str, str, str]:
+    """``extract --threshold 0`` of one page without and with ``flag``, and a batch of it
+    with ``flag``: the two texts printed and the batch's JSON Lines."""
     from click.testing import CliRunner
 
     from boilerplate.cli import main
 
     page = tmp_path / "page.html"
-    page.write_text(f"<div class='desktop'><p>{_REPEATED}</p></div><div class='mobile'><p>{_REPEATED}</p></div>")
-    runs = {flags: CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", *flags])
-            for flags in ((), ("--keep-repeats",))}
-    assert all(r.exit_code == 0 for r in runs.values())
-    assert runs[()].stdout.count(_REPEATED) == 1 and runs[("--keep-repeats",)].stdout.count(_REPEATED) == 2
+    page.write_text(html)
+    runs = [CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", *flags]) for flags in ((), (flag,))]
+    assert all(r.exit_code == 0 for r in runs)
     out = tmp_path / "out.jsonl"
-    batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-repeats", "-o", str(out), "-q"])
-    assert batch.exit_code == 0 and out.read_text().count(_REPEATED) == 2
+    batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", flag, "-o", str(out), "-q"])
+    assert batch.exit_code == 0
+    return runs[0].stdout, runs[1].stdout, out.read_text()
+
+
+def test_keep_repeats_on_the_command_line(tmp_path) -> None:
+    """One page and a batch of it: the repeated paragraph once by default, twice with --keep-repeats."""
+    html = f"<div class='desktop'><p>{_REPEATED}</p></div><div class='mobile'><p>{_REPEATED}</p></div>"
+    default, keeping, batch = _extract_with_and_without(tmp_path, html, "--keep-repeats")
+    assert default.count(_REPEATED) == 1 and keeping.count(_REPEATED) == 2
+    assert batch.count(_REPEATED) == 2
 
 
 def _contained(ancestors: list[tuple[int, ...]], words: list[int]):
@@ -284,23 +292,13 @@ def test_keep_scattered_turns_the_container_rule_off(tiny_extractor) -> None:
 def test_keep_scattered_on_the_command_line(tmp_path) -> None:
     """One page and a batch of it: at threshold 0 the footer outside the article goes by
     default and stays with --keep-scattered."""
-    from click.testing import CliRunner
-
-    from boilerplate.cli import main
-
     article = "".join(f"<p>{_REPEATED} Paragraph {i} of the story goes on.</p>" for i in range(6))
-    page = tmp_path / "page.html"
-    page.write_text(f"<body><main><article><div class='body'>{article}</div></article></main>"
-                    "<footer><p>Footer note under the page</p></footer></body>")
-    runs = {flags: CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", *flags])
-            for flags in ((), ("--keep-scattered",))}
-    assert all(r.exit_code == 0 for r in runs.values())
-    assert "Footer note" not in runs[()].stdout and "Footer note" in runs[("--keep-scattered",)].stdout
-    assert runs[()].stdout.count("of the story") == 6
-    out = tmp_path / "out.jsonl"
-    batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-scattered", "-o", str(out),
-                                      "-q"])
-    assert batch.exit_code == 0 and "Footer note" in out.read_text()
+    html = (f"<body><main><article><div class='body'>{article}</div></article></main>"
+            "<footer><p>Footer note under the page</p></footer></body>")
+    default, keeping, batch = _extract_with_and_without(tmp_path, html, "--keep-scattered")
+    assert "Footer note" not in default and "Footer note" in keeping
+    assert default.count("of the story") == 6
+    assert "Footer note" in batch
 
 
 def test_comment_sections_are_told_by_their_class_and_id_words() -> None:
@@ -362,18 +360,8 @@ def test_the_comment_rule_follows_the_target_and_keep_comments() -> None:
 
 def test_keep_comments_on_the_command_line(tmp_path) -> None:
     """One page and a batch of it: the reader's comment goes by default and stays with --keep-comments."""
-    from click.testing import CliRunner
-
-    from boilerplate.cli import main
-
-    page = tmp_path / "page.html"
-    page.write_text(f"<body><main><article><div class='body'>{_STORY}</div>{_COMMENTS}</article></main></body>")
-    runs = {flags: CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", *flags])
-            for flags in ((), ("--keep-comments",))}
-    assert all(r.exit_code == 0 for r in runs.values())
-    assert "Reader says" not in runs[()].stdout and "Reader says" in runs[("--keep-comments",)].stdout
-    assert runs[()].stdout.count("of the story") == 8
-    out = tmp_path / "out.jsonl"
-    batch = CliRunner().invoke(main, ["extract", str(page), "--threshold", "0", "--keep-comments", "-o", str(out),
-                                      "-q"])
-    assert batch.exit_code == 0 and "Reader says" in out.read_text()
+    html = f"<body><main><article><div class='body'>{_STORY}</div>{_COMMENTS}</article></main></body>"
+    default, keeping, batch = _extract_with_and_without(tmp_path, html, "--keep-comments")
+    assert "Reader says" not in default and "Reader says" in keeping
+    assert default.count("of the story") == 8
+    assert "Reader says" in batch
