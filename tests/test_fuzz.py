@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from boilerplate.blocks import split_blocks
 from boilerplate.decode import decode, decode_bytes
 from boilerplate.errors import InputError
-from boilerplate.extractor import drop_ad_labels, drop_repeats
+from boilerplate.extractor import drop_ad_labels, drop_comments, drop_repeats, drop_scattered
 from boilerplate.parse import parse
 from boilerplate.persist import save_model
 from boilerplate.portable import to_portable
@@ -65,8 +65,24 @@ def check_page(page, extractor) -> None:
     predicted = extractor.predict(page)
     assert [b.text for b in predicted] == [b.text for b in blocks]
     assert all(0.0 <= b.proba <= 1.0 for b in predicted)
-    above = np.array([b.proba >= extractor.threshold for b in predicted], dtype=bool)
-    assert [b.label for b in predicted] == drop_ad_labels(predicted, drop_repeats(predicted, above)).tolist()
+    proba = np.array([b.proba for b in predicted])
+    labels = np.array([b.label for b in predicted], dtype=bool)
+    assert not (labels & (proba < extractor.threshold)).any(), "the rules after the threshold only drop blocks"
+    assert labels.tolist() == extractor.decide(blocks, proba).tolist()
+    check_rules(blocks)
+
+
+def check_rules(blocks) -> None:
+    """Each decision rule on any page's blocks, all of them kept, with P drawn at random (the
+    tiny model rarely keeps enough for the container rule to act): it only drops blocks. The
+    comment rule reads every kept block's path here, though the fuzzed pages are too short
+    for it to drop anything."""
+    rng = np.random.default_rng(len(blocks))
+    kept, proba = np.ones(len(blocks), dtype=bool), rng.random(len(blocks))
+    for rule in (lambda k: drop_repeats(blocks, k), lambda k: drop_ad_labels(blocks, k),
+                 lambda k: drop_scattered(blocks, k, proba), lambda k: drop_comments(blocks, k, proba)):
+        out = rule(kept.copy())
+        assert out.dtype == bool and out.shape == kept.shape and not (out & ~kept).any()
 
 
 # ---------------------------------------------------------------- strategies
