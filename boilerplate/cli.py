@@ -92,7 +92,8 @@ def extract(pages: tuple[str, ...], as_json: bool, model: str | None, threshold:
             keep_comments: bool = False) -> None:
     """Print the main text of PAGE (an HTML file, or - for standard input).
 
-    Batch mode, for several PAGEs, a directory (its .html/.htm files, recursively) or WARC
+    Batch mode, for several PAGEs, a directory (its .html/.htm/.xhtml/.shtml and suffix-less
+    files, recursively; hidden ones left out) or WARC
     files (.warc, .warc.gz: their HTML responses), or with -o/--workers/--blocks: one JSON
     object per line, {"id", "url", "text"} or {"id", "url", "error"}, in input order.
     """

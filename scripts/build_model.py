@@ -31,6 +31,7 @@ from boilerplate.page import PAGE_TYPES, load_page_models
 from boilerplate.persist import atomic_write, export_portable, manifest_path
 from boilerplate.report import evaluate_model
 from boilerplate.train import DATASETS, train
+from tune import CANDIDATES  # scripts/ is on the path when this runs as a script
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 #: The page types whose pages a typed context pass scores (none: the shipped model has no
@@ -151,7 +152,11 @@ def _tuning_table(tuning: dict | None) -> str:
         + (" chosen |" if r["params"] == tuning["chosen"] else " |")
         for r in tuning["results"])
     fitted = "the whole two-pass model" if tuning.get("two_pass") else "the first pass"
-    return (f"`python scripts/tune.py` fitted {fitted} on the training split's sites in {tuning['folds']} folds "
+    command = (f"python scripts/tune.py --data-dir ../shared/datasets --folds {tuning['folds']}"
+               + (" --two-pass" if tuning.get("two_pass") else "")
+               + f" --candidates {','.join(str(CANDIDATES.index(r['params'])) for r in tuning['results'])}"
+               + f" --tolerance {tuning['tolerance']} --json models/tuning.json")
+    return (f"`{command}` fitted {fitted} on the training split's sites in {tuning['folds']} folds "
             "grouped by site and scored the held-out sites (page-averaged token F1 at each candidate's best "
             "threshold, block log-loss), and timed the compiled tree walk. Rule: the fastest candidate within "
             f"{tuning['tolerance']} F1 of the best. The test split is not read.\n\n"
@@ -197,7 +202,9 @@ The block classifier shipped with boilerplate and loaded by default by
   then a kept block that repeats an earlier kept block's words at another DOM path is
   dropped (`extractor.drop_repeats`), so is a kept advertising label
   (`extractor.drop_ad_labels`), and so is a kept block outside the page's main container
-  with P under 0.9 (`extractor.drop_scattered`); each rule was chosen on out-of-fold
+  with P under 0.9 (`extractor.drop_scattered`); for the `article` target, last, kept
+  blocks in comment sections are dropped when the model is surer, by 0.15 in mean P, of
+  the kept text outside them (`extractor.drop_comments`); each rule was chosen on out-of-fold
   predictions of the training split: `python scripts/decision_rules.py --data-dir ../shared/datasets`.
 - **Training data**: the fixed training split (`datasets/splits/`) of five public labelled
   datasets; block labels come from projecting the gold text onto the blocks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ _PATH = Path(__file__).resolve().parents[1] / "scripts" / "build_model.py"
 
 @pytest.fixture(scope="module")
 def build_model():
+    if str(_PATH.parent) not in sys.path:
+        sys.path.insert(0, str(_PATH.parent))  # as when it runs as a script: it imports tune.py beside it
     spec = importlib.util.spec_from_file_location("build_model", _PATH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

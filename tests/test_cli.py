@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from synthetic import make_page
 
 from boilerplate.cli import main
+from boilerplate.extractor import load_extractor
 from boilerplate.persist import save_model
 
 EXAMPLE = resources.files("boilerplate.registry") / "examples" / "article.html"
@@ -41,6 +42,11 @@ def test_extract_json_lists_blocks(tmp_path, model_file):
     payload = json.loads(result.output)
     assert payload["blocks"] and {"text", "proba", "label", "path", "tag"} <= set(payload["blocks"][0])
     assert payload["text"] == "\n\n".join(b["text"] for b in payload["blocks"] if b["label"])
+    # The same as the library gives for the same page and model, computed here.
+    library = load_extractor(model_file)
+    assert payload["text"] == library.extract(html.read_bytes()) != ""
+    assert [(b["text"], b["label"]) for b in payload["blocks"]] == [(b.text, b.label)
+                                                                   for b in library.predict(html.read_bytes())]
 
 
 def test_extract_reads_standard_input(model_file):

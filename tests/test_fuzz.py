@@ -68,7 +68,11 @@ def check_page(page, extractor) -> None:
     proba = np.array([b.proba for b in predicted])
     labels = np.array([b.label for b in predicted], dtype=bool)
     assert not (labels & (proba < extractor.threshold)).any(), "the rules after the threshold only drop blocks"
-    assert labels.tolist() == extractor.decide(blocks, proba).tolist()
+    assert not (extractor.keep_repeats or extractor.keep_scattered or extractor.keep_comments)
+    above = proba >= extractor.threshold
+    expected = drop_comments(blocks, drop_scattered(blocks, drop_ad_labels(blocks, drop_repeats(blocks, above)), proba),
+                             proba)
+    assert labels.tolist() == expected.tolist(), "the threshold, then the four rules in order"
     check_rules(blocks)
 
 
