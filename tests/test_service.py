@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -29,6 +31,26 @@ load_test = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(load_test)
 
 MAX_BODY = 1_000_000
+
+#: Put on the server's PYTHONPATH as ``sitecustomize``, so it runs in the server and in each
+#: worker process it spawns: every read of a portable model file appends the reader's PID to
+#: the file named by BOILERPLATE_TEST_MODEL_READS.
+_MODEL_READS_HOOK = '''\
+import os
+
+from boilerplate.portable import PortableClassifier
+
+_load = PortableClassifier.load.__func__
+
+
+def _logged_load(cls, source):
+    with open(os.environ["BOILERPLATE_TEST_MODEL_READS"], "a") as log:
+        log.write(f"{os.getpid()}\\n")
+    return _load(cls, source)
+
+
+PortableClassifier.load = classmethod(_logged_load)
+'''
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +73,20 @@ def _stop(process, url: str, log: str) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def server(model_file):
-    process, url, log = _serve(model_file, "--deadline", "20", "--max-body-bytes", str(MAX_BODY), "--max-batch", "8")
+def model_reads(tmp_path_factory) -> Path:
+    """The file where the server's processes log each model read (one PID a line)."""
+    return tmp_path_factory.mktemp("model-reads") / "reads.log"
+
+
+@pytest.fixture(scope="module")
+def server(model_file, model_reads):
+    hook = model_reads.parent / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_MODEL_READS_HOOK)
+    with pytest.MonkeyPatch.context() as env:  # the server and its workers inherit this environment
+        env.setenv("PYTHONPATH", str(hook), prepend=os.pathsep)
+        env.setenv("BOILERPLATE_TEST_MODEL_READS", str(model_reads))
+        process, url, log = _serve(model_file, "--deadline", "20", "--max-body-bytes", str(MAX_BODY), "--max-batch", "8")
     yield url
     pids = _stop(process, url, log)
     assert process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after a clean shutdown
@@ -116,17 +150,21 @@ def test_predict_json_matches_the_library(client, tiny_extractor):
     assert [b["text"] for b in payload["blocks"]] == [b.text for b in expected]
     assert np.allclose([b["proba"] for b in payload["blocks"]], [b.proba for b in expected], atol=1e-6)
     assert [b["label"] for b in payload["blocks"]] == [b.label for b in expected]
-    assert payload["text"] == "\n\n".join(b["text"] for b in payload["blocks"] if b["label"])
+    assert payload["text"] == tiny_extractor.extract(page.html, threshold=0.3)
 
 
-def test_threshold_as_query_parameter(client):
+def test_threshold_as_query_parameter(client, tiny_extractor):
     body = make_page(2102).html
     def content(query: str) -> int:
         return client.post(f"/predict{query}", content=body, headers={"content-type": "text/html"}).json()["n_content"]
 
     everything = client.post("/predict?threshold=0", content=body, headers={"content-type": "text/html"}).json()
-    # at 0 every block passes the threshold, and only the rules after it (main container) drop any
-    assert sum(b["label"] for b in everything["blocks"]) == everything["n_content"] > 0
+    labels = [b["label"] for b in everything["blocks"]]
+    assert labels == [b.label for b in tiny_extractor.predict(body, threshold=0)]
+    # at 0 every block passes the threshold, and only the rule after it that drops blocks
+    # outside the main container drops any: without that rule every block is kept
+    assert all(b.label for b in replace(tiny_extractor, keep_scattered=True).predict(body, threshold=0))
+    assert len(labels) == everything["n_blocks"] and 0 < everything["n_content"] < everything["n_blocks"]
     assert content("?threshold=1") <= content("") < everything["n_content"]
 
 
@@ -146,14 +184,34 @@ def test_empty_page_is_an_empty_result(client):
     assert response.json() == {"text": "", "threshold": 0.5, "n_blocks": 0, "n_content": 0, "blocks": []}
 
 
-def test_batch_keeps_order_and_fails_per_page(client):
-    pages = [{"html": make_page(2103).html.decode()}, {"html": ""}, {"html": "<p>one two three four</p>", "threshold": 0}]
-    response = client.post("/batch", json={"pages": pages, "blocks": True})
-    assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    assert [r["index"] for r in results] == [0, 1, 2]
-    assert results[0]["result"]["n_blocks"] > 3 and results[1]["result"]["n_blocks"] == 0
-    assert results[2]["result"]["text"] == "one two three four"
+def test_batch_keeps_order_and_fails_per_page(model_file, tiny_extractor):
+    """A page that overruns the deadline fails alone, in its own entry; the pages before and after it get their results."""
+    # 6 MB of inline tags: about 3 s of work here, six times the deadline; the other pages take
+    # milliseconds, so a loaded machine has room (a 0.25 s deadline would be too close for them)
+    slow = "<b>a</b>" * 750_000
+    pages = [{"html": make_page(2103).html.decode()}, {"html": ""}, {"html": slow},
+             {"html": "<p>one two three four</p>", "threshold": 0}, {"html": make_page(2104).html.decode()}]
+    process, url, log = _serve(model_file, "--deadline", "0.5")
+    try:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            response = c.post("/batch", json={"pages": pages, "blocks": True})
+            assert response.status_code == 200, response.text
+            results = response.json()["results"]
+            assert [r["index"] for r in results] == [0, 1, 2, 3, 4]
+            assert "result" not in results[2] and results[2]["error"]["message"]
+            assert {k: results[2]["error"][k] for k in ("status", "code")} == {"status": 504, "code": "deadline_exceeded"}
+            for page, entry in zip(pages, results):
+                if entry["index"] != 2:
+                    assert "error" not in entry, entry
+                    assert entry["result"]["text"] == tiny_extractor.extract(page["html"], threshold=page.get("threshold"))
+            assert results[0]["result"]["n_blocks"] > 3 and results[1]["result"]["n_blocks"] == 0
+            assert results[3]["result"]["text"] == "one two three four"
+            assert results[4]["result"]["text"] != results[0]["result"]["text"]
+            deadline = time.monotonic() + 120  # the stopped worker is replaced before the server stops
+            while c.get("/health").json()["restarts"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        _stop(process, url, log)
 
 
 # ---------------------------------------------------------------- refusals
@@ -229,13 +287,21 @@ def test_fuzz_any_body_gets_a_clear_answer(client, path, body, media):
 
 # ---------------------------------------------------------------- under load and past the deadline
 
-def test_model_loads_once_per_worker(client):
+def test_model_loads_once_per_worker(client, model_reads):
+    """Each worker reads the model file once, when it starts, however many pages it then extracts."""
+    def reads(pids) -> dict[int, int]:
+        counts = Counter(int(pid) for pid in model_reads.read_text().split())
+        return {pid: counts[pid] for pid in pids}
+
     before = {w["pid"]: w["jobs"] for w in client.get("/health").json()["workers"]}
+    assert reads(before) == {pid: 1 for pid in before}
     for i in range(20):
         assert client.post("/extract", content=make_page(3000 + i).html).status_code == 200
     after = {w["pid"]: w["jobs"] for w in client.get("/health").json()["workers"]}
     assert set(after) == set(before), "the same processes served every request"
     assert sum(after.values()) - sum(before.values()) == 20
+    assert all(after[pid] > before[pid] for pid in after), "every worker served some of the pages"
+    assert reads(after) == {pid: 1 for pid in after}, "a worker read the model again"
 
 
 @pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc")
