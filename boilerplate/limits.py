@@ -35,9 +35,17 @@ MAX_ATTRIBUTES = 512
 MAX_CLASS_ID_CHARS = 2_000
 
 #: Ancestors shown in a block's DOM path string. The walk itself is iterative and
-#: handles any depth; this only bounds the string kept per block. (The parser, libxml2,
-#: stops reading a page nested deeper than 2048 levels: what follows is dropped.)
+#: handles any depth; this only bounds the string kept per block.
 MAX_PATH_ANCESTORS = 12
+
+#: Open elements kept when a page nests deeper than libxml2 allows. libxml2 (even with
+#: ``huge_tree``) stops reading a page at 2048 levels of nesting and everything after that
+#: point was lost; crawled pages reach that depth with thousands of unclosed ``<font>``/
+#: ``<b>``/``<div>`` tags. Only on such a page, ``parse`` drops the start tags (and their end
+#: tags) that would open deeper than this, keeping all the text, and parses again. Real
+#: content sits 10-40 levels deep; the margin to 2048 absorbs where parse.py's model of
+#: libxml2's nesting rules differs from libxml2 itself.
+MAX_NESTING_DEPTH = 512
 
 #: Innermost ancestors whose numbers a block keeps (``Block.ancestors``), for the
 #: main-container rule. Real pages nest their text 10-40 elements deep; the cap bounds the

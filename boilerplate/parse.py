@@ -5,17 +5,27 @@ faster than building a BeautifulSoup tree. ``huge_tree`` raises libxml2's nestin
 from 256 to 2048 levels (real pages with unclosed inline tags pass 256); the input size
 is already capped by ``limits.MAX_INPUT_BYTES``. Elements that never carry visible text
 (script, style, templates, embedded media) and comments are removed here, once.
+
+A page nested deeper than 2048 levels (thousands of unclosed ``<font>``/``<b>``/``<div>``
+from a broken generator) makes libxml2 stop reading with a fatal "Excessive depth in
+document" error (``ERR_RESOURCE_LIMIT`` in the parser's error log): everything from that
+point on would be lost. Only then, the page is parsed again with the start tags that open
+deeper than ``limits.MAX_NESTING_DEPTH`` dropped (``flatten.py``, one linear pass), and
+if libxml2 still stops, once more with the tags stripped (all but ``br``, block boundaries,
+``html``/``head``/``body`` and raw-text elements, none of which nest): the text is kept
+either way. Normal pages pay only the look at the error log.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 from lxml import etree, html
 
 from .errors import InputError
-from .limits import MAX_ATTRIBUTES
+from .limits import MAX_ATTRIBUTES, MAX_NESTING_DEPTH
 
 try:  # a compiled scan that rules out tags with too many attributes faster than the regex
     from ._scan import may_have_many_attributes as _may_have_many_attributes
@@ -29,10 +39,13 @@ DROPPED_TAGS = (
     "embed", "canvas", "select", "textarea", "head", "video", "audio", "map",
 )
 
-_PARSER = html.HTMLParser(
-    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True,
-    recover=True, default_doctype=False, collect_ids=False, huge_tree=True,
-)
+_PARSER_OPTIONS = {
+    "encoding": "utf-8", "remove_comments": True, "remove_pis": True, "no_network": True,
+    "recover": True, "default_doctype": False, "collect_ids": False, "huge_tree": True,
+}
+#: One parser per thread: a parser's error log, read after each parse, is shared by the
+#: threads that use it (and lxml serialises their parses on it).
+_THREAD = threading.local()
 
 
 _SCHEMA_TYPE = re.compile(r'"@type"\s*:\s*(?:"([A-Za-z]+)"|\[([^\]]{0,300})\])')
@@ -59,13 +72,16 @@ def parse(text: str) -> Document:
     """Parse page text into a :class:`Document`; an empty page gives an empty ``<html>``."""
     if not isinstance(text, str):
         raise InputError(f"parse() takes decoded text, not {type(text).__name__}; call decode() first")
-    data = _cap_attributes(text).encode("utf-8", errors="replace")
-    root = None
-    if data.strip():
-        try:
-            root = etree.fromstring(data, parser=_PARSER)
-        except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-            root = None
+    markup = _cap_attributes(text)
+    root, stopped = _libxml2(markup)
+    if stopped:  # nested deeper than libxml2 reads: see the module docstring
+        from . import flatten  # only such pages need it
+
+        root, stopped = _libxml2(flatten.flattened(markup, MAX_NESTING_DEPTH))
+        if stopped:
+            root, stopped = _libxml2(flatten.flattened(markup, 0, strip=True))
+            if stopped:  # not expected: the stripped markup has no elements that nest
+                raise InputError("the HTML parser stopped early on this page even with its tags stripped")
     if root is None:
         root = html.Element("html")
     title = _title(root)
@@ -127,3 +143,32 @@ def _title(root: etree._Element) -> str:
     if title is None:
         title = next(root.iter("title"), None)
     return "" if title is None else " ".join("".join(title.itertext()).split())
+
+
+# --- pages nested deeper than libxml2 reads ----------------------------------------------
+
+def _parser() -> html.HTMLParser:
+    """This thread's parser."""
+    try:
+        return _THREAD.parser
+    except AttributeError:
+        _THREAD.parser = html.HTMLParser(**_PARSER_OPTIONS)
+        return _THREAD.parser
+
+
+def _libxml2(markup: str) -> tuple[etree._Element | None, bool]:
+    """libxml2's tree of ``markup`` (None if it gives none), and whether libxml2 stopped
+    reading at one of its resource limits (in practice, nesting deeper than 2048 levels),
+    so that the text after that point is missing from the tree."""
+    data = markup.encode("utf-8", errors="replace")
+    if not data.strip():
+        return None, False
+    parser = _parser()
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    error = parser.error_log.last_error  # a fatal error halts libxml2: it is the last one logged
+    stopped = error is not None and error.level == etree.ErrorLevels.FATAL and (
+        error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT or "Excessive depth" in error.message)
+    return root, stopped
