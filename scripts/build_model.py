@@ -152,9 +152,11 @@ def _tuning_table(tuning: dict | None) -> str:
         + (" chosen |" if r["params"] == tuning["chosen"] else " |")
         for r in tuning["results"])
     fitted = "the whole two-pass model" if tuning.get("two_pass") else "the first pass"
+    tried = [r["params"] for r in tuning["results"]]
+    candidates = (f" --candidates {','.join(str(CANDIDATES.index(p)) for p in tried)}"
+                  if all(p in CANDIDATES for p in tried) else "")  # else tune.py's list has changed since
     command = (f"python scripts/tune.py --data-dir ../shared/datasets --folds {tuning['folds']}"
-               + (" --two-pass" if tuning.get("two_pass") else "")
-               + f" --candidates {','.join(str(CANDIDATES.index(r['params'])) for r in tuning['results'])}"
+               + (" --two-pass" if tuning.get("two_pass") else "") + candidates
                + f" --tolerance {tuning['tolerance']} --json models/tuning.json")
     return (f"`{command}` fitted {fitted} on the training split's sites in {tuning['folds']} folds "
             "grouped by site and scored the held-out sites (page-averaged token F1 at each candidate's best "
