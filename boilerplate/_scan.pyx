@@ -32,36 +32,60 @@ cdef inline bint _name_char(Py_UCS4 c) noexcept:
     return not (Py_UNICODE_ISSPACE(c) or c == u"/" or c == u">" or c == u'"' or c == u"'" or c == u"=")
 
 
-def may_have_many_attributes(str text, Py_ssize_t max_attributes):
-    """Whether some start tag (``<[A-Za-z][^<>]*``) holds more than ``max_attributes``
-    runs of attribute-name characters. Every attribute of a tag starts such a run, so when
-    this is False no tag has more than ``max_attributes`` attributes."""
-    cdef Py_ssize_t n = len(text), i = 0, runs
+cdef inline unsigned int _folded(Py_UCS4 c) noexcept:
+    """An ASCII letter lower-cased (bit 0x20 set); no other character lands on h, t, m or l."""
+    return (<unsigned int>c) | 0x20
+
+
+cdef inline bint _html_end_at(int kind, void* data, Py_ssize_t i, Py_ssize_t n) noexcept:
+    """Whether ``</html\\s*>`` (any case) starts at ``i``."""
+    cdef Py_ssize_t j = i + 6
+    if j + 1 > n or PyUnicode_READ(kind, data, i + 1) != u"/" \
+            or _folded(PyUnicode_READ(kind, data, i + 2)) != 0x68 or _folded(PyUnicode_READ(kind, data, i + 3)) != 0x74 \
+            or _folded(PyUnicode_READ(kind, data, i + 4)) != 0x6d or _folded(PyUnicode_READ(kind, data, i + 5)) != 0x6c:
+        return False  # not "</html" (0x68 0x74 0x6d 0x6c) in any case
+    while j < n and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)):
+        j += 1
+    return j < n and PyUnicode_READ(kind, data, j) == u">"
+
+
+def scan_tags(str text, Py_ssize_t max_attributes):
+    """One pass over the page's tags, for what ``parse`` must fix before libxml2 reads it:
+    whether some start tag (``<[A-Za-z][^<>]*``) holds more than ``max_attributes`` runs of
+    attribute-name characters (every attribute of a tag starts such a run, so when this is
+    False no tag has more than ``max_attributes`` attributes), and where the first
+    ``</html\\s*>`` end tag starts, any case (``parse._HTML_END.search``), or -1."""
+    cdef Py_ssize_t n = len(text), i = 0, runs, html_end = -1
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
     cdef Py_UCS4 c
-    cdef bint inside
-    while i + 1 < n:
+    cdef bint inside, many = False
+    while i + 1 < n and not (many and html_end >= 0):
+        if PyUnicode_READ(kind, data, i) != u"<":
+            i += 1
+            continue
         c = PyUnicode_READ(kind, data, i + 1)
-        if PyUnicode_READ(kind, data, i) == u"<" and (u"a" <= c <= u"z" or u"A" <= c <= u"Z"):
+        if html_end < 0 and c == u"/" and _html_end_at(kind, data, i, n):
+            html_end = i
+        if many or not (u"a" <= c <= u"z" or u"A" <= c <= u"Z"):
             i += 1
-            runs, inside = 0, False
-            while i < n:
-                c = PyUnicode_READ(kind, data, i)
-                if c == u"<" or c == u">":
-                    break
-                if _name_char(c):
-                    if not inside:
-                        runs += 1
-                        inside = True
-                else:
-                    inside = False
-                i += 1
-            if runs > max_attributes:
-                return True
-        else:
+            continue
+        i += 1
+        runs, inside = 0, False
+        while i < n:
+            c = PyUnicode_READ(kind, data, i)
+            if c == u"<" or c == u">":
+                break
+            if _name_char(c):
+                if not inside:
+                    runs += 1
+                    inside = True
+            else:
+                inside = False
             i += 1
-    return False
+        if runs > max_attributes:
+            many = True
+    return many, html_end
 
 
 cdef inline bint _upper(Py_UCS4 c) noexcept:

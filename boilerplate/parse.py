@@ -14,6 +14,12 @@ deeper than ``limits.MAX_NESTING_DEPTH`` dropped (``flatten.py``, one linear pas
 if libxml2 still stops, once more with the tags stripped (all but ``br``, block boundaries,
 ``html``/``head``/``body`` and raw-text elements, none of which nest): the text is kept
 either way. Normal pages pay only the look at the error log.
+
+libxml2 also stops at the first ``</html>`` end tag, where a browser reads on (HTML5 puts
+what follows into the body): a page whose template closes ``</html>`` early, or that is
+two documents run together, would lose everything after it. So when anything but
+whitespace follows the first ``</html>``, every ``</html>`` is removed before parsing; the
+parser closes the document at the end of the text instead. Other pages pay one search.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ from lxml import etree, html
 from .errors import InputError
 from .limits import MAX_ATTRIBUTES, MAX_NESTING_DEPTH
 
-try:  # a compiled scan that rules out tags with too many attributes faster than the regex
-    from ._scan import may_have_many_attributes as _may_have_many_attributes
+try:  # one compiled pass over the tags instead of two regex passes over the page
+    from ._scan import scan_tags as _scan_tags
 except ImportError:  # pragma: no cover - a source tree without the built extension
-    def _may_have_many_attributes(text: str, max_attributes: int) -> bool:
-        return True
+    def _scan_tags(text: str, max_attributes: int) -> tuple[bool, int]:
+        end = _HTML_END.search(text)
+        return True, -1 if end is None else end.start()
 
 #: Elements whose content is never visible page text.
 DROPPED_TAGS = (
@@ -72,7 +79,7 @@ def parse(text: str) -> Document:
     """Parse page text into a :class:`Document`; an empty page gives an empty ``<html>``."""
     if not isinstance(text, str):
         raise InputError(f"parse() takes decoded text, not {type(text).__name__}; call decode() first")
-    markup = _cap_attributes(text)
+    markup = _prepared(text)
     root, stopped = _libxml2(markup)
     if stopped:  # nested deeper than libxml2 reads: see the module docstring
         from . import flatten  # only such pages need it
@@ -113,15 +120,25 @@ def _metadata(root: etree._Element) -> tuple[frozenset[str], str]:
 _ATTRIBUTE = re.compile(r"""[^\s/>"'=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]*))?""")
 
 
-def _cap_attributes(text: str, max_attributes: int = MAX_ATTRIBUTES) -> str:
-    """Drop the attributes past ``max_attributes`` of any start tag (see ``limits``)."""
-    if len(text) <= 2 * max_attributes or not _may_have_many_attributes(text, max_attributes):
-        return text
-    return _capped(text, max_attributes)
+_HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
+
+
+def _prepared(text: str, max_attributes: int = MAX_ATTRIBUTES) -> str:
+    """The text as libxml2 should read it: without its ``</html>`` end tags when more than
+    whitespace follows the first one (see the module docstring), and with the attributes
+    past ``max_attributes`` of any start tag dropped (see ``limits``)."""
+    many_attributes, html_end = _scan_tags(text, max_attributes)
+    if html_end >= 0:
+        rest = _HTML_END.sub("", text[html_end:])
+        if rest.strip():
+            text = text[:html_end] + rest
+    if many_attributes and len(text) > 2 * max_attributes:
+        text = _capped(text, max_attributes)
+    return text
 
 
 def _capped(text: str, max_attributes: int) -> str:
-    """The regex pass of :func:`_cap_attributes`: every start tag long enough to hold more
+    """The regex pass of :func:`_prepared`: every start tag long enough to hold more
     than ``max_attributes`` attributes (each takes two characters at least), cut at its
     attribute past that number."""
     def cap(match: re.Match[str]) -> str:

@@ -123,15 +123,23 @@ _SCAN_TEXT = st.text(alphabet=st.sampled_from(list("aZ<>b= .!?\"')”’。x\t\n
                      max_size=60)
 
 
+_TAG_PIECES = st.sampled_from(["</html>", "</HTML \n>", "</Html", "</htm>", "</html\u2028>", "</ html>", "<a b=c d>",
+                               "</", "<"])
+_PAGE_TEXT = st.lists(st.one_of(_SCAN_TEXT, _TAG_PIECES), max_size=8).map("".join)
+
+
 @settings(max_examples=500, deadline=None)
-@given(st.lists(_SCAN_TEXT, min_size=1, max_size=6), st.integers(1, 8))
+@given(st.lists(_PAGE_TEXT, min_size=1, max_size=6), st.integers(1, 8))
 def test_compiled_scans_equal_their_regexes(texts: list[str], min_chars: int) -> None:
     from boilerplate import _scan, decode, features, parse
 
     for text in texts:
         assert _scan.has_forbidden(text) == bool(decode._FORBIDDEN.search(text))
-        if not _scan.may_have_many_attributes(text, min_chars):  # then capping at min_chars attributes changes nothing
+        many_attributes, html_end = _scan.scan_tags(text, min_chars)
+        if not many_attributes:  # then capping at min_chars attributes changes nothing
             assert parse._capped(text, min_chars) == text
+        first_end = parse._HTML_END.search(text)
+        assert html_end == (-1 if first_end is None else first_end.start())
     assert _scan.sentence_ends(texts) == [len(features._SENTENCE_END.findall(t)) for t in texts]
     assert _scan.title_words(texts) == [len(features._TITLE_WORD.findall(t)) for t in texts]
 

@@ -129,6 +129,47 @@ def test_truncated_inside_a_tag() -> None:
     assert texts('<p>complete paragraph</p><p class="trunc') == ["complete paragraph"]
 
 
+# --- content after </html> -------------------------------------------------------------
+# libxml2 stops reading at the first </html>; browsers read on and show what follows.
+
+@pytest.mark.parametrize("end", ["</html>", "</HTML>", "</Html \n>", "</body></html>"])
+def test_text_after_an_early_html_end_tag_is_kept(end: str) -> None:
+    page = f"<html><body><p>first paragraph</p>{end}<p>second paragraph</p><div>third block</div>"
+    assert texts(page) == ["first paragraph", "second paragraph", "third block"]
+
+
+def test_two_documents_run_together_keep_both_texts() -> None:
+    one = "<!DOCTYPE html><html><head><title>One</title></head><body><p>first document</p></body></html>"
+    two = "<html><body><p>second document</p></body></html>"
+    document = parse(one + "\n" + two + "\n")
+    assert [b.text for b in split_blocks(document)] == ["first document", "second document"]
+    assert document.title == "One"
+
+
+def test_a_page_ending_in_html_end_tag_and_whitespace_reaches_libxml2_unchanged() -> None:
+    page = "<html><body><p>text</p></body></html>\n \n"
+    assert parse_module._prepared(page) is page
+
+
+def test_a_comment_after_the_html_end_tag_adds_nothing() -> None:
+    page = "<html><body><p>text</p></body></html>"
+    assert texts(page + "<!-- cached by a plugin -->\n") == texts(page) == ["text"]
+
+
+def test_html_end_tag_inside_a_script_does_not_show_the_script() -> None:
+    page = '<p>before</p><script>document.write("</html>");</script><p>after</p></html>'
+    assert texts(page) == ["before", "after"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta"]), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["", "</html>", "</HTML >", "</body>", "</html>\n<html><body>"]),
+                min_size=6, max_size=6))
+def test_property_every_paragraph_survives_html_end_tags_between_them(words: list[str], ends: list[str]) -> None:
+    page = "<html><body>" + "".join(f"<p>{w} {i}</p>{end}" for i, (w, end) in enumerate(zip(words, ends)))
+    assert texts(page) == [f"{w} {i}" for i, w in enumerate(words)]
+
+
 # --- deep nesting -----------------------------------------------------------------------
 # libxml2 stops reading a page at 2048 levels of nesting (a fatal "Excessive depth" error in
 # the parser's error log) and everything after that point used to be lost: at 2046 nested
