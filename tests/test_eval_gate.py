@@ -17,8 +17,8 @@ import pytest
 from boilerplate.report import evaluate_model
 from boilerplate.train import DATASETS
 
-TEXT_F1_FLOORS = {"cleaneval": 0.915, "dragnet": 0.919, "l3s-gn1": 0.949, "readability": 0.954, "wcxb": 0.876}
-WCXB_WORD_F1_FLOOR = 0.885
+TEXT_F1_FLOORS = {"cleaneval": 0.915, "dragnet": 0.922, "l3s-gn1": 0.952, "readability": 0.960, "wcxb": 0.881}
+WCXB_WORD_F1_FLOOR = 0.888
 #: How far below the recorded score a floor may sit before it must be raised.
 FLOOR_SLACK = 0.015
 
