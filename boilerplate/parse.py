@@ -19,7 +19,8 @@ libxml2 also stops at the first ``</html>`` end tag, where a browser reads on (H
 what follows into the body): a page whose template closes ``</html>`` early, or that is
 two documents run together, would lose everything after it. So when anything but
 whitespace follows the first ``</html>``, every ``</html>`` is removed before parsing; the
-parser closes the document at the end of the text instead. Other pages pay one search.
+parser closes the document at the end of the text instead. The first ``</html>`` is found
+by the compiled scan of the tags that runs anyway (``_scan.scan_tags``): no second pass.
 """
 
 from __future__ import annotations
